@@ -1,0 +1,470 @@
+"""The `vault` command: a thin translation from arguments to vault.core calls.
+
+Exit codes: 0 ok, 1 a failure the user can fix (one line on stderr), 2 usage. Expected
+errors never print a traceback. With no subcommand, `vault` opens the TUI; the TUI and HTTP
+stacks are imported only when used, to keep start-up lean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from vault.format import human_size
+
+if TYPE_CHECKING:
+    from vault.core import Vault
+    from vault.core.models import User
+
+PROGRESS_MIN_BYTES = 8 << 20
+"""Files smaller than this upload too fast for a progress bar to help."""
+
+
+class UsageError(Exception):
+    """Arguments that argparse accepts but that do not make sense together (exit 2)."""
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _open(args: argparse.Namespace) -> Vault:
+    from vault.core import Vault
+
+    return Vault(args.vault)
+
+
+def _session(args: argparse.Namespace) -> tuple[Vault, User]:
+    from vault.core import sessions
+
+    v = _open(args)
+    user, _ = sessions.current_user(v)
+    return v, user
+
+
+def _read_password(args: argparse.Namespace, confirm: bool = False) -> str:
+    """The password from stdin's first line (--password-stdin) or a hidden prompt; never argv."""
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    if not sys.stdin.isatty():
+        raise UsageError("no terminal to ask for a password: use --password-stdin")
+    password = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Repeat password: ") != password:
+        from vault.core.errors import InvalidPassword
+
+        raise InvalidPassword("The two passwords differ; try again")
+    return password
+
+
+class _Bar:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str, total: int | None, stream: TextIO = sys.stderr) -> None:
+        self.label = label
+        self.total = total
+        self.stream = stream
+        self.start = time.monotonic()
+        self.shown = 0.0
+        self.active = stream.isatty() and (total is None or total >= PROGRESS_MIN_BYTES)
+
+    def __call__(self, done: int) -> None:
+        if not self.active:
+            return
+        now = time.monotonic()
+        if now - self.shown < 0.1 and done != self.total:
+            return
+        self.shown = now
+        rate = done / max(now - self.start, 1e-6)
+        pct = f"{100 * done // self.total:3d}%" if self.total else ""
+        self.stream.write(
+            f"\r{self.label}  {pct} {human_size(done)}  {human_size(int(rate))}/s\x1b[K"
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.active:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _remember(v: Vault, token: str, username: str) -> None:
+    """Keep the new session in the token file; the one it replaces is ended, not orphaned."""
+    from vault.core import sessions
+
+    old = sessions.load_token(v)
+    if old:
+        sessions.logout(v, old)
+    sessions.save_token(v, token, username)
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from vault.tui.app import run
+
+    return run(_open(args))
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    from vault.core import sessions, users
+
+    v = _open(args)
+    password = _read_password(args, confirm=True)
+    user = users.register(v, args.user, password)
+    user, token = sessions.login(v, user.username, password, client="cli")
+    _remember(v, token, user.username)
+    print(f"Registered {user.username} (id {user.id}); you are logged in")
+    return 0
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    from vault.core import sessions
+
+    v = _open(args)
+    password = _read_password(args)
+    user, token = sessions.login(v, args.user, password, client="cli")
+    _remember(v, token, user.username)
+    print(f"Welcome {user.username}")
+    return 0
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    from vault.core import sessions
+
+    v = _open(args)
+    token = sessions.load_token(v)
+    user = sessions.logout(v, token) if token else None
+    sessions.clear_token(v)
+    print(f"Logged out {user.username}" if user else "You were not logged in")
+    return 0
+
+
+def cmd_whoami(args: argparse.Namespace) -> int:
+    _, user = _session(args)
+    print(user.username)
+    return 0
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    from vault.core import files
+
+    v, user = _session(args)
+    listing = files.list_files(v, user)
+    out = sys.stdout
+    if args.json:
+        json.dump(
+            {
+                "your_files": [e.as_dict(own=True) for e in listing.own],
+                "shared_files": [e.as_dict(own=False) for e in listing.shared],
+            },
+            out,
+            ensure_ascii=False,
+        )
+        out.write("\n")
+        return 0
+    if not listing.own and not listing.shared:
+        print("No files yet: upload one with `vault upload PATH`")
+        return 0
+    lines = []
+    for title, entries, own in (
+        ("Your files", listing.own, True),
+        ("Shared with you", listing.shared, False),
+    ):
+        if not entries:
+            continue
+        lines.append(f"{title}:")
+        for e in entries:
+            who = ", ".join(e.shared_with) if own else f"from {e.owner}"
+            lines.append(
+                f"{e.id:>8}  {human_size(e.size):>10}  {e.uploaded_at}  {e.name}  {who}".rstrip()
+            )
+    out.write("\n".join(lines) + "\n")
+    return 0
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    from vault.core import files
+    from vault.core.errors import VaultError
+
+    if args.name is not None and len(args.paths) > 1:
+        raise UsageError("--name goes with a single PATH")
+    if "-" in args.paths and args.name is None:
+        raise UsageError("uploading stdin (-) needs --name")
+    v, user = _session(args)
+    failed = 0
+    for path in args.paths:
+        source = "/dev/stdin" if path == "-" else path
+        try:
+            size = os.stat(source).st_size if path != "-" else None
+        except OSError:
+            size = None
+        bar = _Bar(args.name or os.path.basename(path), size)
+        try:
+            entry = files.upload_path(v, user, source, name=args.name, progress=bar)
+        except VaultError as e:
+            bar.close()
+            _error(str(e))
+            failed += 1
+            continue
+        bar.close()
+        version = f", version {entry.versions}" if entry.versions > 1 else ""
+        print(f"Uploaded {entry.name}: id {entry.id}{version} ({human_size(entry.size)})")
+    return 1 if failed else 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from vault.core import files
+
+    v, user = _session(args)
+    entry = files.resolve(v, user, args.file)
+    bar = _Bar(entry.name, entry.size)
+    try:
+        path = files.download_to(v, user, entry.id, args.output, version=args.version, progress=bar)
+    finally:
+        bar.close()
+    print(f"Downloaded {entry.name} to {path}")
+    return 0
+
+
+def cmd_share(args: argparse.Namespace) -> int:
+    from vault.core import shares
+
+    v, user = _session(args)
+    entry, other = shares.share(v, user, args.file, args.user)
+    print(f"Shared {entry.name} (id {entry.id}) with {other.username}")
+    return 0
+
+
+def cmd_unshare(args: argparse.Namespace) -> int:
+    from vault.core import shares
+
+    v, user = _session(args)
+    entry, other = shares.unshare(v, user, args.file, args.user)
+    print(f"Stopped sharing {entry.name} (id {entry.id}) with {other.username}")
+    return 0
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    from vault.core import files
+
+    v, user = _session(args)
+    entry = files.delete(v, user, args.file)
+    print(f"Deleted {entry.name} (id {entry.id}) and its versions")
+    return 0
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    from vault.core import files
+
+    v, user = _session(args)
+    before = files.owned(v, user, args.file)
+    entry = files.rename(v, user, before.id, args.new_name)
+    print(f"Renamed {before.name} to {entry.name} (id {entry.id})")
+    return 0
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from vault.core import files
+
+    v, user = _session(args)
+    entry = files.owned(v, user, args.file)
+    for ver in files.versions(v, user, entry.id):
+        current = "  (current)" if ver.number == entry.versions else ""
+        size = human_size(ver.size)
+        print(f"{ver.number:>4}  {size:>10}  {ver.uploaded_at}  {ver.sha256[:12]}{current}")
+    return 0
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    from vault.core import events
+
+    v, user = _session(args)
+    for event in events.recent(v.db, user, limit=args.limit):
+        print(event.describe())
+    return 0
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    from vault.core import sessions
+
+    v, user = _session(args)
+    if args.action == "revoke":
+        if args.all == (args.id is not None):
+            raise UsageError("give a session ID or --all")
+        count = sessions.revoke(v, user, None if args.all else args.id)
+        print(f"Ended {count} session{'s' if count != 1 else ''}")
+        return 0
+    token = sessions.load_token(v)
+    print(f"{'ID':>6}  {'CLIENT':<16}  {'CREATED':<20}  LAST SEEN")
+    for s in sessions.list_sessions(v, user, current_token=token):
+        mark = "  (this one)" if s.current else ""
+        print(f"{s.id:>6}  {s.client:<16}  {s.created_at:<20}  {s.last_seen}{mark}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from vault.core import upkeep
+
+    v = _open(args)
+    report = upkeep.verify(v)
+    if report.ok:
+        print(f"Checked {report.checked} objects: all intact")
+        return 0
+    for sha in report.corrupt:
+        print(f"corrupt: {sha} (moved to {v.paths.quarantine})")
+    for sha in report.missing:
+        print(f"missing: {sha}")
+    for b in report.broken:
+        print(f"broken: file {b.file_id} {b.name!r} of {b.owner}, version {b.version}")
+    _error(
+        f"{len(report.corrupt)} corrupt and {len(report.missing)} missing objects break "
+        f"{len(report.broken)} file versions; upload those files again to heal them"
+    )
+    return 1
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    from vault.core import upkeep
+
+    v = _open(args)
+    report = upkeep.gc(v, dry_run=args.dry_run)
+    verb = "Would remove" if args.dry_run else "Removed"
+    print(
+        f"{verb} {len(report.objects)} unused objects ({human_size(report.bytes)}) "
+        f"and {len(report.temps)} stale temp files"
+    )
+    for sha in report.objects:
+        print(f"  object {sha}")
+    for tmp in report.temps:
+        print(f"  temp {tmp.name}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from vault.http.server import serve
+
+    return serve(_open(args), host=args.host, port=args.port, max_upload=args.max_upload)
+
+
+# -- the parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--vault",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="the vault folder (default: $VAULT_HOME, else the user data folder)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="vault",
+        description="A multi-user file vault for one machine. With no command, opens the TUI.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, parents=[common])
+        p.set_defaults(func=func)
+        return p
+
+    for name, func, text in (
+        ("register", cmd_register, "create an account and log in"),
+        ("login", cmd_login, "log in (the session is kept in your token file)"),
+    ):
+        p = add(name, func, text)
+        p.add_argument("user", metavar="USER")
+        p.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from stdin's first line",
+        )
+    add("logout", cmd_logout, "end this session, here and on the server")
+    add("whoami", cmd_whoami, "print the username you are logged in as")
+    p = add("ls", cmd_ls, "list your files and files shared with you")
+    p.add_argument("--json", action="store_true", help="print JSON with ids, sizes and hashes")
+    p = add("upload", cmd_upload, "upload files (a name you already have becomes a new version)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files to upload; - reads stdin")
+    p.add_argument("--name", help="the name to store it under (one PATH only)")
+    p = add("download", cmd_download, "download a file into a folder (never overwrites)")
+    p.add_argument("file", metavar="FILE", help="a file id or name")
+    p.add_argument(
+        "-o", "--output", metavar="DIR", default=".", help="folder to write into (default: .)"
+    )
+    p.add_argument(
+        "--version", type=int, metavar="N", help="an older version (see `vault versions`)"
+    )
+    for name, func, text in (
+        ("share", cmd_share, "let another user list and download one of your files"),
+        ("unshare", cmd_unshare, "stop sharing a file with a user"),
+    ):
+        p = add(name, func, text)
+        p.add_argument("file", metavar="FILE", help="a file id or name")
+        p.add_argument("user", metavar="USER", help="a username or user id")
+    p = add("rm", cmd_rm, "delete one of your files and all its versions")
+    p.add_argument("file", metavar="FILE", help="a file id or name")
+    p = add("rename", cmd_rename, "rename one of your files")
+    p.add_argument("file", metavar="FILE", help="a file id or name")
+    p.add_argument("new_name", metavar="NEWNAME")
+    p = add("versions", cmd_versions, "list the versions of one of your files")
+    p.add_argument("file", metavar="FILE", help="a file id or name")
+    p = add("log", cmd_log, "show your recent activity and activity on your files")
+    p.add_argument("--limit", type=int, default=50, help="how many events (default: 50)")
+    p = add("sessions", cmd_sessions, "list your live sessions, or end them")
+    p.add_argument("action", nargs="?", choices=["revoke"], help="revoke: end a session")
+    p.add_argument("id", nargs="?", type=int, metavar="ID", help="the session to end")
+    p.add_argument("--all", action="store_true", help="with revoke: end every session")
+    add("verify", cmd_verify, "re-hash every stored object; report and set aside corrupt ones")
+    p = add("gc", cmd_gc, "remove unused objects and stale temp files")
+    p.add_argument("--dry-run", action="store_true", help="only show what would be removed")
+    p = add("serve", cmd_serve, "serve the HTTP API (default 127.0.0.1:8000)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks one)")
+    p.add_argument(
+        "--max-upload", type=int, default=None, metavar="BYTES", help="largest upload accepted"
+    )
+    return parser
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"vault: {message}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "vault"):
+        args.vault = None
+    func = getattr(args, "func", cmd_tui)
+    from vault.core.errors import VaultError
+
+    try:
+        return func(args)
+    except UsageError as e:
+        parser.error(str(e))
+    except VaultError as e:
+        _error(str(e))
+        return 1
+    except KeyboardInterrupt:
+        _error("interrupted; nothing half-stored was kept")
+        return 130
+    except BrokenPipeError:
+        # `vault ls | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

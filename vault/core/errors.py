@@ -1,0 +1,172 @@
+"""Every error the core raises on purpose, in one place.
+
+Front ends (TUI, CLI, HTTP) map these classes at their edge and never inspect messages. Each
+message is one line that tells a person what to do next; fields carry what a front end needs
+to build its own wording (an HTTP status, a Retry-After header).
+"""
+
+from __future__ import annotations
+
+
+class VaultError(Exception):
+    """Base class: an expected failure the user can act on (CLI exit code 1)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidName(VaultError):
+    """A file name breaks the naming rule (see `vault.core.names`)."""
+
+
+class InvalidUsername(VaultError):
+    """A username breaks the username rule."""
+
+
+class InvalidPassword(VaultError):
+    """A password breaks the password rule."""
+
+
+class UsernameTaken(VaultError):
+    """Registration with a name that exists (compared case-insensitively)."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"Username {username!r} is already taken; choose another")
+        self.username = username
+
+
+class LoginFailed(VaultError):
+    """Wrong username or password; deliberately does not say which."""
+
+    def __init__(self) -> None:
+        super().__init__("Wrong username or password")
+
+
+class TooManyAttempts(VaultError):
+    """Failed logins are being throttled for this username or client."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed logins, retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class NotLoggedIn(VaultError):
+    """No session, or the session expired or was revoked."""
+
+    def __init__(self, message: str = "Not logged in: run `vault login USER`") -> None:
+        super().__init__(message)
+
+
+class NoSuchUser(VaultError):
+    """A username or user id that does not exist."""
+
+    def __init__(self, who: str | int) -> None:
+        super().__init__(f"No user {who!r}")
+        self.who = who
+
+
+class NoSuchFile(VaultError):
+    """The file does not exist *or* the caller may not see it: the two are indistinguishable."""
+
+    def __init__(self, ref: str | int) -> None:
+        super().__init__(f"No file {ref!r} that you can access (see `vault ls`)")
+        self.ref = ref
+
+
+class AmbiguousFile(VaultError):
+    """A name matches several files the caller can see; an id is needed."""
+
+    def __init__(self, name: str, ids: list[int]) -> None:
+        listed = ", ".join(str(i) for i in ids)
+        super().__init__(f"Several files are named {name!r} (ids {listed}); use the id")
+        self.name = name
+        self.ids = ids
+
+
+class NoSuchVersion(VaultError):
+    """A version number the file does not have."""
+
+    def __init__(self, file_id: int, version: int) -> None:
+        super().__init__(f"File {file_id} has no version {version} (see `vault versions`)")
+
+
+class NotOwner(VaultError):
+    """The caller can see the file (it was shared with them) but does not own it."""
+
+    def __init__(self, file_id: int) -> None:
+        super().__init__(f"File {file_id} is not yours; only its owner may do that")
+        self.file_id = file_id
+
+
+class ShareWithSelf(VaultError):
+    """Sharing a file with its own owner."""
+
+    def __init__(self) -> None:
+        super().__init__("Cannot share a file with yourself")
+
+
+class NameTaken(VaultError):
+    """Renaming onto a name the owner already uses."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"You already have a file named {name!r}; pick another name")
+        self.name = name
+
+
+class SourceError(VaultError):
+    """A local file to upload is missing, unreadable or not a regular file."""
+
+
+class DestinationError(VaultError):
+    """A local folder to download into does not exist or cannot be written."""
+
+
+class StorageFull(VaultError):
+    """The disk holding the vault ran out of space; nothing was stored."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Not enough disk space for the vault; nothing was stored. Free space and retry"
+        )
+
+
+class TooLarge(VaultError):
+    """An upload exceeds the configured size limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"File is larger than the limit of {limit} bytes")
+        self.limit = limit
+
+
+class Cancelled(VaultError):
+    """The caller cancelled an upload or download; nothing was stored or written."""
+
+    def __init__(self) -> None:
+        super().__init__("Cancelled; nothing was stored")
+
+
+class CorruptObject(VaultError):
+    """Stored content no longer matches its hash, or is missing: refuse to hand out wrong bytes."""
+
+    def __init__(self, sha256: str, missing: bool = False) -> None:
+        what = "is missing" if missing else "is corrupt"
+        super().__init__(
+            f"Stored content {sha256[:12]}… {what}; run `vault verify`, then upload the file again"
+        )
+        self.sha256 = sha256
+        self.missing = missing
+
+
+class VaultUnavailable(VaultError):
+    """The vault folder cannot be created or opened."""
+
+
+class NoSuchSession(VaultError):
+    """Revoking a session id the user does not have (or that already ended)."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(f"You have no live session {session_id} (see `vault sessions`)")

@@ -1,0 +1,422 @@
+"""Files and their versions: upload, list, find, download, rename, delete.
+
+A file belongs to one owner and has a name unique among that owner's files. Each upload of a
+name the owner already has adds a version (the file id stays; shares follow the latest). Who
+may see a file is decided here, in `resolve`: its owner and the users it is shared with.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import sqlite3
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from vault.core import clock, events, upkeep
+from vault.core.atomic import fsync_dir
+from vault.core.db import write
+from vault.core.errors import (
+    AmbiguousFile,
+    DestinationError,
+    InvalidName,
+    NameTaken,
+    NoSuchFile,
+    NoSuchVersion,
+    NotOwner,
+    SourceError,
+)
+from vault.core.models import FileEntry, Listing, User, Version
+from vault.core.names import MAX_NAME_BYTES, clean_filename
+from vault.core.store import ObjectWriter, Progress, hash_fd, no_progress
+from vault.core.vault import Vault
+
+_SEP = "\x1f"  # joins recipient names in one column; usernames cannot contain it
+
+_SELECT = f"""
+SELECT f.id, f.name, v.size, v.sha256, v.uploaded_at, u.username, f.owner_id,
+       (SELECT group_concat(su.username, '{_SEP}') FROM shares s JOIN users su ON su.id = s.user_id
+        WHERE s.file_id = f.id) AS shared_with,
+       v.number
+FROM files f
+JOIN users u ON u.id = f.owner_id
+JOIN versions v ON v.file_id = f.id
+     AND v.number = (SELECT max(number) FROM versions WHERE file_id = f.id)
+"""
+
+
+def _entry(row: tuple) -> FileEntry:
+    shared = tuple(sorted(row[7].split(_SEP), key=str.lower)) if row[7] else ()
+    return FileEntry(row[0], row[1], row[2], row[3], row[4], row[5], row[6], shared, row[8])
+
+
+# -- listing and finding ------------------------------------------------------------------------
+
+
+def list_files(v: Vault, user: User) -> Listing:
+    """Own files and files shared with the user, each sorted by name."""
+    own = v.db.execute(_SELECT + " WHERE f.owner_id = ? ORDER BY f.name", [user.id])
+    shared = v.db.execute(
+        _SELECT + " JOIN shares me ON me.file_id = f.id AND me.user_id = ? ORDER BY f.name",
+        [user.id],
+    )
+    own_entries = [_entry(r) for r in own.fetchall()]
+    # recipients never see the owner's list of other recipients
+    shared_entries = [replace(e, shared_with=()) for e in map(_entry, shared.fetchall())]
+    return Listing(own_entries, shared_entries)
+
+
+def _visible(v: Vault, user: User, where: str, params: list[object]) -> list[FileEntry]:
+    rows = v.db.execute(
+        _SELECT + f" WHERE ({where}) AND (f.owner_id = ? OR EXISTS "
+        "(SELECT 1 FROM shares s WHERE s.file_id = f.id AND s.user_id = ?))"
+        " ORDER BY f.owner_id != ?, f.id",
+        [*params, user.id, user.id, user.id],
+    ).fetchall()
+    return [_entry(r) for r in rows]
+
+
+def resolve(v: Vault, user: User, ref: str | int) -> FileEntry:
+    """The file `ref` (an id, or a name) as `user` may see it; NoSuchFile otherwise.
+
+    A file that exists but is not visible raises the same NoSuchFile as one that does not
+    exist, so ids leak nothing. A name is looked up among the user's own files first, then
+    among files shared with them; several shared files with that name need an id.
+    """
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        found = _visible(v, user, "f.id = ?", [int(ref)])
+        if found:
+            return found[0]
+        if isinstance(ref, int):
+            raise NoSuchFile(ref)
+    if not isinstance(ref, str):
+        raise NoSuchFile(str(ref))
+    try:
+        name = clean_filename(ref)
+    except InvalidName:
+        raise NoSuchFile(ref) from None
+    found = _visible(v, user, "f.name = ?", [name])
+    own = [e for e in found if e.owner_id == user.id]
+    if own:
+        return own[0]
+    if len(found) > 1:
+        raise AmbiguousFile(name, [e.id for e in found])
+    if not found:
+        raise NoSuchFile(ref)
+    return found[0]
+
+
+def owned(v: Vault, user: User, ref: str | int) -> FileEntry:
+    """`resolve`, then insist the user owns it (NotOwner if it was only shared with them)."""
+    entry = resolve(v, user, ref)
+    if entry.owner_id != user.id:
+        raise NotOwner(entry.id)
+    return entry
+
+
+def versions(v: Vault, user: User, ref: str | int) -> list[Version]:
+    """Every version of a file, oldest first (owner only)."""
+    entry = owned(v, user, ref)
+    rows = v.db.execute(
+        "SELECT number, size, sha256, uploaded_at FROM versions WHERE file_id = ? ORDER BY number",
+        [entry.id],
+    ).fetchall()
+    return [Version(*r) for r in rows]
+
+
+def _version_of(v: Vault, entry: FileEntry, number: int | None) -> Version:
+    if number is None:
+        return Version(entry.versions, entry.size, entry.sha256, entry.uploaded_at)
+    row = v.db.execute(
+        "SELECT number, size, sha256, uploaded_at FROM versions WHERE file_id = ? AND number = ?",
+        [entry.id, number],
+    ).fetchone()
+    if row is None:
+        raise NoSuchVersion(entry.id, number)
+    return Version(*row)
+
+
+# -- uploading ----------------------------------------------------------------------------------
+
+
+def _commit_version(v: Vault, user: User, name: str, sha: str, size: int) -> FileEntry:
+    """Record content under a name: a new file, or a new version of the existing one."""
+    now = clock.iso()
+    with write(v.db) as db:
+        row = db.execute(
+            "SELECT id FROM files WHERE owner_id = ? AND name = ?", [user.id, name]
+        ).fetchone()
+        if row is None:
+            file_id = db.execute(
+                "INSERT INTO files (owner_id, name, created_at) VALUES (?, ?, ?)",
+                [user.id, name, now],
+            ).lastrowid
+            number = 1
+        else:
+            file_id = row[0]
+            number = db.execute(
+                "SELECT max(number) + 1 FROM versions WHERE file_id = ?", [file_id]
+            ).fetchone()[0]
+        db.execute(
+            "INSERT INTO versions (file_id, number, sha256, size, uploaded_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [file_id, number, sha, size, now],
+        )
+        events.record(
+            db, user.id, "upload", file_id=file_id, file_name=name, owner_id=user.id,
+            detail=f"version {number}" if number > 1 else None,
+        )  # fmt: skip
+    return resolve(v, user, file_id)
+
+
+class Upload:
+    """A streamed upload (HTTP bodies, pipes): `write` chunks, then `commit` or `abort`.
+
+    Used as a context manager it aborts unless committed, so an exception or a dropped
+    connection leaves no entry and no partial object.
+    """
+
+    def __init__(self, v: Vault, user: User, name: str, max_size: int | None = None) -> None:
+        self.name = clean_filename(name)
+        self._v = v
+        self._user = user
+        self._writer: ObjectWriter = v.store.writer(max_size)
+
+    @property
+    def size(self) -> int:
+        return self._writer.size
+
+    def write(self, data: bytes | memoryview) -> None:
+        self._writer.write(data)
+
+    def commit(self) -> FileEntry:
+        return _publish(self._v, self._user, self.name, self._writer)
+
+    def abort(self) -> None:
+        self._writer.discard()
+
+    def __enter__(self) -> Upload:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abort()
+
+
+def _publish(v: Vault, user: User, name: str, writer: ObjectWriter) -> FileEntry:
+    with writer:
+        writer.finish()
+        with v.store.pin():
+            sha = writer.publish()
+            return _commit_version(v, user, name, sha, writer.size)
+
+
+def _open_source(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise SourceError(f"No such file: {os.fsdecode(path)}") from None
+    except IsADirectoryError:
+        raise SourceError(f"{os.fsdecode(path)} is a folder; upload the files in it") from None
+    except OSError as e:
+        raise SourceError(f"Cannot read {os.fsdecode(path)}: {e.strerror}") from None
+    st = os.fstat(fd)
+    if stat.S_ISDIR(st.st_mode):
+        os.close(fd)
+        raise SourceError(f"{os.fsdecode(path)} is a folder; upload the files in it")
+    return fd, st
+
+
+def upload_path(
+    v: Vault,
+    user: User,
+    path: str | os.PathLike[str],
+    name: str | None = None,
+    progress: Progress = no_progress,
+) -> FileEntry:
+    """Upload a local file under `name` (default: its base name).
+
+    Content the vault already holds is only hashed, never written again. New content is
+    copied in the kernel while a second thread hashes what landed.
+    """
+    target = clean_filename(name if name is not None else os.path.basename(os.fsdecode(path)))
+    fd, st = _open_source(path)
+    try:
+        if not stat.S_ISREG(st.st_mode):  # a pipe or a device: stream it
+            upload = Upload(v, user, target)
+            with upload:
+                upload._writer.copy_stream(fd, progress)
+                return upload.commit()
+        size = st.st_size
+        if _size_known(v, size):
+            try:
+                sha = hash_fd(fd, size, progress)
+            except OSError as e:
+                raise SourceError(f"Cannot read {os.fsdecode(path)}: {e.strerror}") from None
+            with v.store.pin():
+                if v.store.exists(sha):
+                    return _commit_version(v, user, target, sha, size)
+        writer = v.store.writer()
+        with writer:
+            writer.copy_from(fd, size, progress)
+            return _publish(v, user, target, writer)
+    finally:
+        os.close(fd)
+
+
+def _size_known(v: Vault, size: int) -> bool:
+    """Whether any stored content has this size: only then can hashing first save a write."""
+    return (
+        v.db.execute("SELECT 1 FROM versions WHERE size = ? LIMIT 1", [size]).fetchone() is not None
+    )
+
+
+# -- downloading --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Content:
+    """Where a version's bytes are, for front ends that stream them (HTTP)."""
+
+    entry: FileEntry
+    version: Version
+    path: Path
+
+
+def content(v: Vault, user: User, ref: str | int, version: int | None = None) -> Content:
+    """Find the bytes of a file the user may see, and log the read."""
+    entry = resolve(v, user, ref)
+    ver = _version_of(v, entry, version)
+    _log_download(v, user, entry)
+    return Content(entry, ver, v.store.path(ver.sha256))
+
+
+def _log_download(v: Vault, user: User, entry: FileEntry) -> None:
+    with write(v.db) as db:
+        events.record(
+            db, user.id, "download", file_id=entry.id, file_name=entry.name,
+            owner_id=entry.owner_id,
+        )  # fmt: skip
+
+
+def _candidates(name: str) -> Iterator[str]:
+    """`name`, then `stem (1).ext`, `stem (2).ext`…, each kept within the name length limit."""
+    yield name
+    stem, ext = os.path.splitext(name)
+    if not stem:  # ".bashrc" has no extension, it is all stem
+        stem, ext = ext, ""
+    n = 1
+    while True:
+        suffix = f" ({n}){ext}"
+        room = MAX_NAME_BYTES - len(suffix.encode())
+        short = stem.encode()[:room].decode("utf-8", "ignore")
+        yield short + suffix
+        n += 1
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o077
+
+
+def download_to(
+    v: Vault,
+    user: User,
+    ref: str | int,
+    dest_dir: str | os.PathLike[str],
+    version: int | None = None,
+    progress: Progress = no_progress,
+) -> Path:
+    """Write a file the user may see into `dest_dir`; returns the path written.
+
+    Never overwrites: if the name is taken, `name (1).ext` and so on. The bytes go to a temp
+    file in `dest_dir`, are checked against their hash and fsynced, and only then linked under
+    the final name, so a reader never sees a partial or wrong file.
+    """
+    entry = resolve(v, user, ref)
+    ver = _version_of(v, entry, version)
+    folder = Path(dest_dir)
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise DestinationError(f"{folder} {what}; create it or choose another folder")
+    tmp = folder / f".{secrets.token_hex(6)}.vault-part"
+    try:
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        raise DestinationError(f"Cannot write into {folder}: {e.strerror}") from None
+    try:
+        try:
+            with v.store.pin():
+                v.store.copy_out(ver.sha256, fd, progress)
+            os.fchmod(fd, 0o666 & ~_umask())
+            os.fsync(fd)
+        except OSError as e:
+            raise DestinationError(f"Cannot write into {folder}: {e.strerror}") from None
+        final = _link_free_name(tmp, folder, entry.name)
+    finally:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+    _log_download(v, user, entry)
+    return final
+
+
+def _link_free_name(tmp: Path, folder: Path, name: str) -> Path:
+    """Give `tmp` the first free name; `link` fails on an existing name, so nothing is lost."""
+    for candidate in _candidates(name):
+        final = folder / candidate
+        try:
+            os.link(tmp, final)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            if e.errno == errno.ENAMETOOLONG:
+                continue
+            raise DestinationError(f"Cannot write into {folder}: {e.strerror}") from None
+        fsync_dir(folder)
+        return final
+    raise AssertionError("unreachable")  # _candidates never ends
+
+
+# -- changing -----------------------------------------------------------------------------------
+
+
+def rename(v: Vault, user: User, ref: str | int, new_name: str) -> FileEntry:
+    """Rename one of the user's files; NameTaken if they already have a file by that name."""
+    entry = owned(v, user, ref)
+    name = clean_filename(new_name)
+    try:
+        with write(v.db) as db:
+            db.execute("UPDATE files SET name = ? WHERE id = ?", [name, entry.id])
+            events.record(
+                db, user.id, "rename", file_id=entry.id, file_name=name, owner_id=user.id,
+                detail=f"from {entry.name!r}",
+            )  # fmt: skip
+    except sqlite3.IntegrityError:
+        raise NameTaken(name) from None
+    return resolve(v, user, entry.id)
+
+
+def delete(v: Vault, user: User, ref: str | int) -> FileEntry:
+    """Delete one of the user's files, all its versions and shares; free content nobody uses."""
+    entry = owned(v, user, ref)
+    with write(v.db) as db:
+        shas = [
+            r[0]
+            for r in db.execute(
+                "SELECT DISTINCT sha256 FROM versions WHERE file_id = ?", [entry.id]
+            ).fetchall()
+        ]
+        db.execute("DELETE FROM files WHERE id = ?", [entry.id])
+        events.record(
+            db, user.id, "delete", file_id=entry.id, file_name=entry.name, owner_id=user.id
+        )
+    upkeep.collect(v, shas)
+    return entry

@@ -1,0 +1,81 @@
+"""Schema changes, one function each, applied in order on every open (idempotent).
+
+Never edit a migration that has shipped: add a new one. docs/ARCHITECTURE.md shows the
+resulting schema.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("vault")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL,
+            username_key TEXT NOT NULL UNIQUE,      -- lower-cased: names are unique ignoring case
+            password_hash TEXT NOT NULL,            -- argon2id, never a plain password
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            token_hash TEXT NOT NULL UNIQUE,        -- SHA-256 of the token; the token is not stored
+            client TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            last_seen REAL NOT NULL,
+            revoked_at REAL
+        );
+        CREATE INDEX sessions_user ON sessions(user_id);
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY,
+            owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (owner_id, name)
+        );
+        CREATE TABLE versions (
+            id INTEGER PRIMARY KEY,
+            file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            uploaded_at TEXT NOT NULL,
+            UNIQUE (file_id, number)
+        );
+        CREATE INDEX versions_sha256 ON versions(sha256);
+        CREATE INDEX versions_size ON versions(size);
+        CREATE TABLE shares (
+            file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (file_id, user_id)
+        );
+        CREATE INDEX shares_user ON shares(user_id);
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor_id INTEGER,                       -- who did it (NULL: the system, e.g. verify)
+            action TEXT NOT NULL,
+            file_id INTEGER,                        -- no foreign key: events outlive files
+            file_name TEXT,
+            owner_id INTEGER,                       -- the file's owner, to show them others' reads
+            target_id INTEGER,                      -- the other user (share, unshare)
+            detail TEXT
+        );
+        CREATE INDEX events_actor ON events(actor_id);
+        CREATE INDEX events_owner ON events(owner_id);
+        CREATE INDEX events_target ON events(target_id);
+        CREATE TABLE login_failures (
+            key TEXT NOT NULL,                      -- 'user:<name>' or 'client:<address>'
+            at REAL NOT NULL
+        );
+        CREATE INDEX login_failures_key ON login_failures(key, at);
+        """
+    )

@@ -1,0 +1,46 @@
+"""What a valid file name and a valid username are: the one place these rules live."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from vault.core.errors import InvalidName, InvalidUsername
+
+MAX_NAME_BYTES = 255
+"""Most filesystems cap a name at 255 bytes; a longer one could never be downloaded."""
+
+USERNAME_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def clean_filename(name: str) -> str:
+    """Return `name` in NFC form, or raise InvalidName saying which rule it broke.
+
+    A vault name must be usable as a file name on download, so it is one path component:
+    no `/`, no NUL, no control characters, not `.` or `..`, at most 255 UTF-8 bytes.
+    Spaces and any printable unicode are fine. Nothing is silently rewritten except
+    unicode normalisation, so `café` typed two ways is one name.
+    """
+    if not isinstance(name, str):
+        raise InvalidName("A file name must be text")
+    name = unicodedata.normalize("NFC", name)
+    if not name:
+        raise InvalidName("A file name cannot be empty")
+    if name.strip() != name:
+        raise InvalidName("A file name cannot start or end with white space")
+    if name in (".", ".."):
+        raise InvalidName(f"{name!r} is not a file name")
+    if "/" in name or "\\" in name:
+        raise InvalidName("A file name cannot contain '/' or '\\'; give the name alone")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
+        raise InvalidName("A file name cannot contain control characters (tab, newline, NUL…)")
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise InvalidName(f"A file name can be at most {MAX_NAME_BYTES} bytes of UTF-8")
+    return name
+
+
+def clean_username(username: str) -> str:
+    """Return the username unchanged if it is 1-64 of letters, digits, `.`, `_`, `-`."""
+    if not isinstance(username, str) or not USERNAME_RE.fullmatch(username):
+        raise InvalidUsername("A username is 1 to 64 characters: letters, digits, '.', '_' or '-'")
+    return username

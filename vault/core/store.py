@@ -1,0 +1,370 @@
+"""The content-addressed object store: every distinct content is one read-only file.
+
+Terms, layout and rules are in docs/ARCHITECTURE.md ("Store"). In short: an object is named by
+the SHA-256 of its bytes and lives at `objects/<first two hex digits>/<all 64 hex digits>`. It is
+written to `tmp/` first, fsynced, then renamed into place, so a visible object is always
+complete. Only `gc` deletes objects, under an exclusive lock that publishers share.
+
+Memory stays flat whatever the size: bytes move by `copy_file_range` (kernel to kernel) or
+through one fixed buffer, and are hashed through fixed-size windows.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import mmap
+import os
+import queue
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from vault.core import clock
+from vault.core.atomic import fsync_dir
+from vault.core.errors import CorruptObject, SourceError, StorageFull, TooLarge
+from vault.core.locations import VaultPaths
+
+Progress = Callable[[int], None]
+"""Called with the bytes done so far; it may raise `Cancelled` to stop the transfer."""
+
+WINDOW = 16 << 20
+"""Bytes hashed or copied per step: big enough for speed, small enough for a flat RSS."""
+
+BUFFER = 1 << 20
+"""The buffer for sources that cannot be copied in the kernel (pipes, sockets)."""
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def no_progress(done: int) -> None:
+    return None
+
+
+def _storage_error(e: OSError) -> Exception:
+    return StorageFull() if e.errno in _FULL else e
+
+
+def hash_fd(fd: int, size: int, progress: Progress = no_progress) -> str:
+    """SHA-256 of the first `size` bytes of `fd`, through mmap windows (no copy to userspace)."""
+    h = hashlib.sha256()
+    off = 0
+    while off < size:
+        n = min(WINDOW, size - off)
+        with mmap.mmap(fd, n, offset=off, access=mmap.ACCESS_READ) as m:
+            h.update(m)
+        off += n
+        progress(off)
+    return h.hexdigest()
+
+
+def copy_hashing(src_fd: int, dst_fd: int, size: int, progress: Progress = no_progress) -> str:
+    """Copy `size` bytes from `src_fd` to `dst_fd` in the kernel; return the SHA-256 of the copy.
+
+    The hash is taken from the *destination* as each window lands, in a second thread, so it
+    describes exactly the bytes stored even if the source changes meanwhile, and hashing
+    overlaps copying. `dst_fd` must be opened read-write.
+    """
+    if size == 0:
+        return hashlib.sha256().hexdigest()
+    h = hashlib.sha256()
+    windows: queue.Queue[tuple[int, int] | None] = queue.Queue(maxsize=4)
+    failure: list[BaseException] = []
+
+    def hasher() -> None:
+        try:
+            while (item := windows.get()) is not None:
+                off, n = item
+                with mmap.mmap(dst_fd, n, offset=off, access=mmap.ACCESS_READ) as m:
+                    h.update(m)
+        except BaseException as e:  # handed to the copying thread, which re-raises it
+            failure.append(e)
+            while windows.get() is not None:
+                pass
+
+    thread = threading.Thread(target=hasher, name="vault-hash", daemon=True)
+    thread.start()
+    try:
+        off = 0
+        while off < size:
+            n = min(WINDOW, size - off)
+            done = 0
+            while done < n:
+                k = os.copy_file_range(src_fd, dst_fd, n - done, off + done, off + done)
+                if k == 0:
+                    raise SourceError("The file got shorter while it was being read; try again")
+                done += k
+            windows.put((off, n))
+            off += n
+            progress(off)
+    finally:
+        windows.put(None)
+        thread.join()
+    if failure:
+        raise failure[0]
+    return h.hexdigest()
+
+
+def copy_loop_hashing(
+    src_fd: int, dst_fd: int, size: int | None, progress: Progress = no_progress
+) -> tuple[str, int]:
+    """The portable fallback: read into one buffer, hash it, write it. Returns (sha256, size)."""
+    h = hashlib.sha256()
+    buf = mmap.mmap(-1, BUFFER)
+    view = memoryview(buf)
+    total = 0
+    try:
+        while size is None or total < size:
+            want = BUFFER if size is None else min(BUFFER, size - total)
+            k = os.readv(src_fd, [view[:want]])
+            if k == 0:
+                if size is not None:
+                    raise SourceError("The file got shorter while it was being read; try again")
+                break
+            chunk = view[:k]
+            h.update(chunk)
+            _write_all(dst_fd, chunk)
+            total += k
+            progress(total)
+    finally:
+        view.release()
+        buf.close()
+    return h.hexdigest(), total
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def copy_file(src_fd: int, dst_fd: int, size: int, progress: Progress = no_progress) -> str:
+    """`copy_hashing`, falling back to the buffer loop where the kernel copy is not offered."""
+    try:
+        return copy_hashing(src_fd, dst_fd, size, progress)
+    except OSError as e:
+        if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            raise
+    for fd in (src_fd, dst_fd):
+        os.lseek(fd, 0, os.SEEK_SET)
+    os.ftruncate(dst_fd, 0)
+    sha, _ = copy_loop_hashing(src_fd, dst_fd, size, progress)
+    return sha
+
+
+@dataclass
+class ObjectWriter:
+    """A new object being written to `tmp/`: stream bytes in, then `publish` it.
+
+    The temp file is flock'ed for its whole life, which is how `gc` tells a live upload
+    from one whose process died.
+    """
+
+    store: ObjectStore
+    path: Path
+    fd: int
+    max_size: int | None = None
+    size: int = 0
+    sha256: str | None = None
+    _hash: hashlib._Hash | None = None
+    _published: bool = False
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Append bytes (streaming sources: HTTP bodies, pipes)."""
+        if self._hash is None:
+            self._hash = hashlib.sha256()
+        n = len(data)
+        if self.max_size is not None and self.size + n > self.max_size:
+            raise TooLarge(self.max_size)
+        self._hash.update(data)
+        try:
+            _write_all(self.fd, data)
+        except OSError as e:
+            raise _storage_error(e) from e
+        self.size += n
+
+    def copy_from(self, src_fd: int, size: int, progress: Progress = no_progress) -> None:
+        """Fill the object from a regular file, in the kernel where possible."""
+        if self.max_size is not None and size > self.max_size:
+            raise TooLarge(self.max_size)
+        try:
+            self.sha256 = copy_file(src_fd, self.fd, size, progress)
+        except OSError as e:
+            raise _storage_error(e) from e
+        self.size = size
+
+    def copy_stream(self, src_fd: int, progress: Progress = no_progress) -> None:
+        """Fill the object from a pipe or other stream of unknown length."""
+        try:
+            self.sha256, self.size = copy_loop_hashing(src_fd, self.fd, None, progress)
+        except OSError as e:
+            raise _storage_error(e) from e
+        if self.max_size is not None and self.size > self.max_size:
+            raise TooLarge(self.max_size)
+
+    def finish(self) -> str:
+        """Flush the bytes to disk; return the content's SHA-256."""
+        if self.sha256 is None:
+            self.sha256 = (self._hash or hashlib.sha256()).hexdigest()
+        try:
+            os.fsync(self.fd)
+        except OSError as e:
+            raise _storage_error(e) from e
+        return self.sha256
+
+    def publish(self) -> str:
+        """Move the finished object into place, unless identical content is already there.
+
+        The caller must hold `store.pin()` from before this call until the database row that
+        references the object is committed, so that `gc` cannot remove it in between.
+        """
+        sha = self.sha256 or self.finish()
+        final = self.store.paths.object_path(sha)
+        if final.exists():
+            self.discard()
+        else:
+            final.parent.mkdir(mode=0o700, exist_ok=True)
+            os.fchmod(self.fd, 0o400)
+            os.rename(self.path, final)
+            fsync_dir(final.parent)
+            os.close(self.fd)
+            self.fd = -1
+        self._published = True
+        return sha
+
+    def discard(self) -> None:
+        """Drop the temp file (idempotent); a cancelled or failed upload leaves nothing."""
+        if self.fd >= 0:
+            try:
+                self.path.unlink(missing_ok=True)
+            finally:
+                os.close(self.fd)
+                self.fd = -1
+
+    def __enter__(self) -> ObjectWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+
+class ObjectStore:
+    """The `objects/`, `tmp/` and `quarantine/` folders of one vault."""
+
+    def __init__(self, paths: VaultPaths) -> None:
+        self.paths = paths
+
+    # -- locking -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _lock(self, kind: int) -> Iterator[None]:
+        fd = os.open(self.paths.gc_lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, kind)
+            yield
+        finally:
+            os.close(fd)
+
+    def pin(self) -> AbstractContextManager[None]:
+        """Shared lock: objects seen or published under it survive until it is released."""
+        return self._lock(fcntl.LOCK_SH)
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Exclusive lock: no publisher is between 'object in place' and 'row committed'."""
+        return self._lock(fcntl.LOCK_EX)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def writer(self, max_size: int | None = None) -> ObjectWriter:
+        name = f"{secrets.token_hex(8)}.tmp"
+        path = self.paths.tmp / name
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except OSError as e:
+            raise _storage_error(e) from e
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return ObjectWriter(self, path, fd, max_size)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def path(self, sha256: str) -> Path:
+        return self.paths.object_path(sha256)
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def copy_out(self, sha256: str, dst_fd: int, progress: Progress = no_progress) -> int:
+        """Copy an object into `dst_fd` (opened read-write), checking its hash on the way.
+
+        Raises CorruptObject, and moves the object aside, if the bytes do not match their
+        name: wrong bytes are never handed out as if they were right.
+        """
+        try:
+            src = os.open(self.path(sha256), os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise CorruptObject(sha256, missing=True) from None
+        try:
+            size = os.fstat(src).st_size
+            got = copy_file(src, dst_fd, size, progress)
+        finally:
+            os.close(src)
+        if got != sha256:
+            self.quarantine(sha256)
+            raise CorruptObject(sha256)
+        return size
+
+    # -- upkeep --------------------------------------------------------------------------------
+
+    def iter_objects(self) -> Iterator[tuple[str, Path]]:
+        """Every object file on disk as (name, path), in no particular order."""
+        if not self.paths.objects.is_dir():
+            return
+        for fan in os.scandir(self.paths.objects):
+            if not fan.is_dir(follow_symlinks=False):
+                continue
+            for entry in os.scandir(fan.path):
+                if entry.is_file(follow_symlinks=False):
+                    yield entry.name, Path(entry.path)
+
+    def check(self, sha256: str, path: Path, progress: Progress = no_progress) -> bool:
+        """Whether the file at `path` still hashes to its name."""
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return hash_fd(fd, os.fstat(fd).st_size, progress) == sha256
+        finally:
+            os.close(fd)
+
+    def quarantine(self, sha256: str) -> Path | None:
+        """Move a corrupt object aside (never delete or blank it) so an upload can heal it."""
+        src = self.path(sha256)
+        self.paths.quarantine.mkdir(mode=0o700, exist_ok=True)
+        dst = self.paths.quarantine / f"{sha256}.{clock.iso().replace(':', '')}"
+        with self.exclusive():
+            try:
+                os.rename(src, dst)
+            except FileNotFoundError:
+                return None
+            fsync_dir(src.parent)
+        return dst
+
+    def stale_temps(self) -> list[Path]:
+        """Temp files whose writer is gone (their flock is free)."""
+        stale = []
+        for entry in os.scandir(self.paths.tmp):
+            try:
+                fd = os.open(entry.path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            finally:
+                os.close(fd)
+            stale.append(Path(entry.path))
+        return stale

@@ -1,0 +1,116 @@
+"""Accounts: registration, password checks with throttling, and looking users up."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+
+from vault.core import clock, events
+from vault.core.db import write
+from vault.core.errors import (
+    LoginFailed,
+    NoSuchUser,
+    TooManyAttempts,
+    UsernameTaken,
+)
+from vault.core.models import User
+from vault.core.names import clean_username
+from vault.core.passwords import check_password_rule
+from vault.core.vault import Vault
+
+MAX_FAILURES = 5
+"""Failed logins allowed per username, and per client, within FAILURE_WINDOW…"""
+FAILURE_WINDOW = 300.0
+LOCKOUT = 30.0
+"""…after which further attempts wait this long after the latest failure."""
+
+
+def register(v: Vault, username: str, password: str) -> User:
+    """Create an account; the name is unique ignoring case, the password stored as argon2id."""
+    clean_username(username)
+    check_password_rule(password)
+    hashed = v.hasher.hash(password)  # slow on purpose: outside the write lock
+    try:
+        with write(v.db) as db:
+            cur = db.execute(
+                "INSERT INTO users (username, username_key, password_hash, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                [username, username.lower(), hashed, clock.iso()],
+            )
+            user = User(cur.lastrowid or 0, username)
+            events.record(db, user.id, "register")
+    except sqlite3.IntegrityError:
+        raise UsernameTaken(username) from None
+    return user
+
+
+def authenticate(v: Vault, username: str, password: str, client: str = "local") -> User:
+    """Check a password; raise LoginFailed or TooManyAttempts. Re-hashes outdated hashes."""
+    keys = [f"user:{str(username).lower()}", f"client:{client}"]
+    _check_throttle(v, keys)
+    row = v.db.execute(
+        "SELECT id, username, password_hash FROM users WHERE username_key = ?",
+        [str(username).lower()],
+    ).fetchone()
+    stored = row[2] if row else None
+    if not isinstance(password, str) or not v.hasher.verify(stored, password):
+        _record_failure(v, keys)
+        raise LoginFailed()
+    user = User(row[0], row[1])
+    new_hash = v.hasher.hash(password) if v.hasher.needs_rehash(stored) else None
+    with write(v.db) as db:
+        db.execute("DELETE FROM login_failures WHERE key IN (?, ?)", keys)
+        if new_hash:
+            db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, user.id])
+    return user
+
+
+def _check_throttle(v: Vault, keys: list[str]) -> None:
+    since = clock.now() - FAILURE_WINDOW
+    worst = 0.0
+    for key in keys:
+        count, last = v.db.execute(
+            "SELECT count(*), max(at) FROM login_failures WHERE key = ? AND at > ?", [key, since]
+        ).fetchone()
+        if count >= MAX_FAILURES:
+            worst = max(worst, last + LOCKOUT - clock.now())
+    if worst > 0:
+        raise TooManyAttempts(max(1, math.ceil(worst)))
+
+
+def _record_failure(v: Vault, keys: list[str]) -> None:
+    now = clock.now()
+    with write(v.db) as db:
+        db.execute("DELETE FROM login_failures WHERE at < ?", [now - FAILURE_WINDOW])
+        for key in keys:
+            db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, now])
+
+
+def find(v: Vault, ref: str | int) -> User:
+    """A user by id (int, or a string of digits) or by username (any case)."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        row = v.db.execute("SELECT id, username FROM users WHERE id = ?", [int(ref)]).fetchone()
+        if row is None and isinstance(ref, str):
+            row = _by_name(v, ref)
+    else:
+        row = _by_name(v, str(ref))
+    if row is None:
+        raise NoSuchUser(ref)
+    return User(row[0], row[1])
+
+
+def _by_name(v: Vault, name: str) -> tuple[int, str] | None:
+    return v.db.execute(
+        "SELECT id, username FROM users WHERE username_key = ?", [name.lower()]
+    ).fetchone()
+
+
+def usernames(v: Vault, prefix: str = "", limit: int = 20) -> list[str]:
+    """Usernames starting with `prefix` (any case): completion in the share dialog."""
+    escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = v.db.execute(
+        "SELECT username FROM users WHERE username_key LIKE ? ESCAPE '\\'"
+        " ORDER BY username_key LIMIT ?",
+        [escaped + "%", limit],
+    ).fetchall()
+    return [r[0] for r in rows]
