@@ -21,6 +21,7 @@ from vault.core.atomic import fsync_dir
 from vault.core.db import write
 from vault.core.errors import (
     AmbiguousFile,
+    CorruptObject,
     DestinationError,
     InvalidName,
     NameTaken,
@@ -358,6 +359,10 @@ def download_to(
                 v.store.copy_out(ver.sha256, fd, progress)
             os.fchmod(fd, 0o666 & ~_umask())
             os.fsync(fd)
+        except CorruptObject as e:
+            if not e.missing:
+                v.store.quarantine(e.sha256)  # so that the next upload of it heals the vault
+            raise
         except OSError as e:
             raise DestinationError(f"Cannot write into {folder}: {e.strerror}") from None
         final = _link_free_name(tmp, folder, entry.name)

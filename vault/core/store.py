@@ -114,25 +114,21 @@ def copy_loop_hashing(
 ) -> tuple[str, int]:
     """The portable fallback: read into one buffer, hash it, write it. Returns (sha256, size)."""
     h = hashlib.sha256()
-    buf = mmap.mmap(-1, BUFFER)
-    view = memoryview(buf)
     total = 0
-    try:
+    with mmap.mmap(-1, BUFFER) as buf, memoryview(buf) as view:
         while size is None or total < size:
             want = BUFFER if size is None else min(BUFFER, size - total)
-            k = os.readv(src_fd, [view[:want]])
+            with view[:want] as target:
+                k = os.readv(src_fd, [target])
             if k == 0:
                 if size is not None:
                     raise SourceError("The file got shorter while it was being read; try again")
                 break
-            chunk = view[:k]
-            h.update(chunk)
-            _write_all(dst_fd, chunk)
+            with view[:k] as chunk:
+                h.update(chunk)
+                _write_all(dst_fd, chunk)
             total += k
             progress(total)
-    finally:
-        view.release()
-        buf.close()
     return h.hexdigest(), total
 
 
@@ -301,8 +297,9 @@ class ObjectStore:
     def copy_out(self, sha256: str, dst_fd: int, progress: Progress = no_progress) -> int:
         """Copy an object into `dst_fd` (opened read-write), checking its hash on the way.
 
-        Raises CorruptObject, and moves the object aside, if the bytes do not match their
-        name: wrong bytes are never handed out as if they were right.
+        Raises CorruptObject if the bytes do not match their name: wrong bytes are never
+        handed out as if they were right. The caller moves the object aside (`quarantine`)
+        once it no longer holds the pin.
         """
         try:
             src = os.open(self.path(sha256), os.O_RDONLY | os.O_CLOEXEC)
@@ -314,7 +311,6 @@ class ObjectStore:
         finally:
             os.close(src)
         if got != sha256:
-            self.quarantine(sha256)
             raise CorruptObject(sha256)
         return size
 

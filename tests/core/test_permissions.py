@@ -1,0 +1,135 @@
+"""Who may do what, each rule tried from the other user's side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vault.core import Vault, files, shares, users
+from vault.core.errors import (
+    AmbiguousFile,
+    NoSuchFile,
+    NoSuchUser,
+    NotOwner,
+    ShareWithSelf,
+)
+from vault.core.models import FileEntry, User
+
+
+@pytest.fixture
+def secret(v: Vault, alice: User, tmp_path: Path) -> FileEntry:
+    src = tmp_path / "secret.txt"
+    src.write_bytes(b"alice's secret")
+    return files.upload_path(v, alice, src)
+
+
+def test_unshared_file_is_invisible_and_indistinguishable_from_none(
+    v: Vault, bob: User, secret: FileEntry, tmp_path: Path
+) -> None:
+    with pytest.raises(NoSuchFile) as by_id:
+        files.resolve(v, bob, secret.id)
+    with pytest.raises(NoSuchFile) as missing:
+        files.resolve(v, bob, 99999)
+    assert type(by_id.value) is type(missing.value)
+    assert str(by_id.value).replace(str(secret.id), "N") == str(missing.value).replace("99999", "N")
+    with pytest.raises(NoSuchFile):
+        files.resolve(v, bob, "secret.txt")
+    with pytest.raises(NoSuchFile):
+        files.download_to(v, bob, secret.id, tmp_path)
+    with pytest.raises(NoSuchFile):
+        files.content(v, bob, secret.id)
+    assert files.list_files(v, bob).shared == []
+    for act in (
+        lambda: files.rename(v, bob, secret.id, "mine.txt"),
+        lambda: files.delete(v, bob, secret.id),
+        lambda: files.versions(v, bob, secret.id),
+        lambda: shares.share(v, bob, secret.id, "bob"),
+        lambda: shares.recipients(v, bob, secret.id),
+    ):
+        with pytest.raises(NoSuchFile):
+            act()
+
+
+def test_recipient_can_list_and_download_but_not_manage(
+    v: Vault, alice: User, bob: User, secret: FileEntry, tmp_path: Path
+) -> None:
+    shares.share(v, alice, secret.id, "bob")
+    assert [e.id for e in files.list_files(v, bob).shared] == [secret.id]
+    out = files.download_to(v, bob, "secret.txt", tmp_path)
+    assert out.read_bytes() == b"alice's secret"
+    carol = users.register(v, "carol", "carol-password")
+    for act in (
+        lambda: files.rename(v, bob, secret.id, "mine.txt"),
+        lambda: files.delete(v, bob, secret.id),
+        lambda: files.versions(v, bob, secret.id),
+        lambda: shares.share(v, bob, secret.id, "carol"),
+        lambda: shares.unshare(v, bob, secret.id, "bob"),
+        lambda: shares.recipients(v, bob, secret.id),
+    ):
+        with pytest.raises(NotOwner):
+            act()
+    assert files.list_files(v, carol).shared == []
+    assert files.resolve(v, alice, secret.id).name == "secret.txt"
+
+
+def test_unshare_takes_access_away(
+    v: Vault, alice: User, bob: User, secret: FileEntry, tmp_path: Path
+) -> None:
+    shares.share(v, alice, secret.id, bob.id)
+    assert [u.username for u in shares.recipients(v, alice, secret.id)] == ["bob"]
+    shares.unshare(v, alice, secret.id, "BOB")
+    assert shares.recipients(v, alice, secret.id) == []
+    with pytest.raises(NoSuchFile):
+        files.download_to(v, bob, secret.id, tmp_path)
+
+
+def test_share_errors(v: Vault, alice: User, bob: User, secret: FileEntry) -> None:
+    with pytest.raises(ShareWithSelf):
+        shares.share(v, alice, secret.id, "alice")
+    with pytest.raises(NoSuchUser):
+        shares.share(v, alice, secret.id, "nobody")
+    with pytest.raises(NoSuchUser):
+        shares.share(v, alice, secret.id, 424242)
+    shares.share(v, alice, secret.id, "bob")
+    shares.share(v, alice, secret.id, "bob")  # twice: succeeds, changes nothing
+    assert len(shares.recipients(v, alice, secret.id)) == 1
+
+
+def test_shares_follow_the_latest_version(
+    v: Vault, alice: User, bob: User, secret: FileEntry, tmp_path: Path
+) -> None:
+    shares.share(v, alice, secret.id, "bob")
+    newer = tmp_path / "secret.txt"
+    newer.write_bytes(b"rewritten")
+    files.upload_path(v, alice, newer)
+    out = tmp_path / "bob"
+    out.mkdir()
+    assert files.download_to(v, bob, secret.id, out).read_bytes() == b"rewritten"
+
+
+def test_a_name_shared_by_two_owners_needs_an_id(
+    v: Vault, alice: User, bob: User, tmp_path: Path
+) -> None:
+    carol = users.register(v, "carol", "carol-password")
+    src = tmp_path / "plan.txt"
+    src.write_bytes(b"x")
+    a = files.upload_path(v, alice, src)
+    b = files.upload_path(v, bob, src)
+    shares.share(v, alice, a.id, "carol")
+    shares.share(v, bob, b.id, "carol")
+    with pytest.raises(AmbiguousFile) as exc:
+        files.resolve(v, carol, "plan.txt")
+    assert exc.value.ids == sorted([a.id, b.id])
+    assert files.resolve(v, alice, "plan.txt").id == a.id  # own name wins for the owner
+
+
+@pytest.mark.parametrize("evil", ["' OR '1'='1", "1; DROP TABLE files; --", "1 OR 1=1", "%", "*"])
+def test_injection_strings_are_just_names(
+    v: Vault, alice: User, secret: FileEntry, evil: str
+) -> None:
+    with pytest.raises((NoSuchFile, NoSuchUser)):
+        files.resolve(v, alice, evil)
+    with pytest.raises(NoSuchUser):
+        shares.share(v, alice, secret.id, evil)
+    assert v.db.execute("SELECT count(*) FROM files").fetchone()[0] == 1
