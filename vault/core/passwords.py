@@ -31,14 +31,17 @@ class Hasher:
             self._ph = argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
         else:
             self._ph = argon2.PasswordHasher()
-        # Verifying against this when a user does not exist keeps timing alike for both cases.
-        self._dummy = self._ph.hash("not a real password")
+        self._dummy: str | None = None
 
     def hash(self, password: str) -> str:
         return self._ph.hash(password)
 
     def verify(self, stored: str | None, password: str) -> bool:
         """True if `password` matches `stored`; with no stored hash, spend the same time."""
+        if stored is None and self._dummy is None:
+            # Verifying against this when a user does not exist keeps timing alike for both
+            # cases. Made on first need: hashing costs 64 MiB and ~0.1 s, too much for start-up.
+            self._dummy = self._ph.hash("not a real password")
         try:
             return self._ph.verify(stored or self._dummy, password) and stored is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
