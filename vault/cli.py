@@ -345,7 +345,11 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from vault.http.server import serve
+    try:
+        from vault.http.server import serve
+    except ModuleNotFoundError as e:
+        _error(f"the HTTP mode needs {e.name}: pip install 'vault[http]'")
+        return 1
 
     return serve(_open(args), host=args.host, port=args.port, max_upload=args.max_upload)
 
