@@ -118,18 +118,18 @@ def cmd_register(args: argparse.Namespace) -> int:
     v = _open(args)
     password = _read_password(args, confirm=True)
     user = users.register(v, args.user, password)
-    user, token = sessions.login(v, user.username, password, client="cli")
+    user, token = sessions.login(v, user.username, password, client=users.local_client("cli"))
     _remember(v, token, user.username)
     print(f"Registered {user.username} (id {user.id}); you are logged in")
     return 0
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    from vault.core import sessions
+    from vault.core import sessions, users
 
     v = _open(args)
     password = _read_password(args)
-    user, token = sessions.login(v, args.user, password, client="cli")
+    user, token = sessions.login(v, args.user, password, client=users.local_client("cli"))
     _remember(v, token, user.username)
     print(f"Welcome {user.username}")
     return 0
@@ -438,7 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"vault: {message}\n")
+    """One line on stderr, whatever the message holds."""
+    from vault.core.names import printable
+
+    sys.stderr.write(f"vault: {printable(message)}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import argon2
 import pytest
 from support import ALICE_PW
@@ -103,7 +105,7 @@ def test_throttle_after_five_failures_then_release(
 
 
 def test_throttle_per_client_covers_many_usernames(v: Vault, alice: User, bob: User) -> None:
-    for i in range(users.MAX_FAILURES):
+    for i in range(users.MAX_CLIENT_FAILURES):
         with pytest.raises(LoginFailed):
             users.authenticate(v, f"guess{i}", "wrong-password", client="attacker")
     with pytest.raises(TooManyAttempts):
@@ -123,3 +125,14 @@ def test_usernames_completion_escapes_like_wildcards(v: Vault, alice: User) -> N
     users.register(v, "axb", "password1")
     assert users.usernames(v, "a_") == ["a_b"]
     assert users.usernames(v, "A") == ["a_b", "alice", "axb"]
+
+
+def test_one_clients_failures_on_one_name_do_not_lock_out_others(v: Vault, alice: User) -> None:
+    for _ in range(users.MAX_FAILURES):
+        with pytest.raises(LoginFailed):
+            users.authenticate(v, "mallory", "wrong-password", client="shared")
+    assert users.authenticate(v, "alice", ALICE_PW, client="shared") == alice
+
+
+def test_local_clients_are_counted_per_os_user() -> None:
+    assert users.local_client("cli") == f"cli uid {os.getuid()}"

@@ -31,7 +31,7 @@ from vault.core.errors import (
     SourceError,
 )
 from vault.core.models import FileEntry, Listing, User, Version
-from vault.core.names import MAX_NAME_BYTES, clean_filename
+from vault.core.names import MAX_NAME_BYTES, clean_filename, printable
 from vault.core.store import ObjectWriter, Progress, hash_fd, no_progress
 from vault.core.vault import Vault
 
@@ -218,15 +218,15 @@ def _open_source(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise SourceError(f"No such file: {os.fsdecode(path)}") from None
+        raise SourceError(f"No such file: {printable(path)}") from None
     except IsADirectoryError:
-        raise SourceError(f"{os.fsdecode(path)} is a folder; upload the files in it") from None
+        raise SourceError(f"{printable(path)} is a folder; upload the files in it") from None
     except OSError as e:
-        raise SourceError(f"Cannot read {os.fsdecode(path)}: {e.strerror}") from None
+        raise SourceError(f"Cannot read {printable(path)}: {e.strerror}") from None
     st = os.fstat(fd)
     if stat.S_ISDIR(st.st_mode):
         os.close(fd)
-        raise SourceError(f"{os.fsdecode(path)} is a folder; upload the files in it")
+        raise SourceError(f"{printable(path)} is a folder; upload the files in it")
     return fd, st
 
 
@@ -255,9 +255,9 @@ def upload_path(
             try:
                 sha = hash_fd(fd, size, progress)
             except OSError as e:
-                raise SourceError(f"Cannot read {os.fsdecode(path)}: {e.strerror}") from None
+                raise SourceError(f"Cannot read {printable(path)}: {e.strerror}") from None
             with v.store.pin():
-                if v.store.exists(sha):
+                if v.store.has(sha, size):
                     return _commit_version(v, user, target, sha, size)
         writer = v.store.writer()
         with writer:
@@ -347,12 +347,12 @@ def download_to(
     folder = Path(dest_dir)
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
-        raise DestinationError(f"{folder} {what}; create it or choose another folder")
+        raise DestinationError(f"{printable(folder)} {what}; create it or choose another folder")
     tmp = folder / f".{secrets.token_hex(6)}.vault-part"
     try:
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     except OSError as e:
-        raise DestinationError(f"Cannot write into {folder}: {e.strerror}") from None
+        raise DestinationError(f"Cannot write into {printable(folder)}: {e.strerror}") from None
     try:
         try:
             with v.store.pin():
@@ -364,7 +364,7 @@ def download_to(
                 v.store.quarantine(e.sha256)  # so that the next upload of it heals the vault
             raise
         except OSError as e:
-            raise DestinationError(f"Cannot write into {folder}: {e.strerror}") from None
+            raise DestinationError(f"Cannot write into {printable(folder)}: {e.strerror}") from None
         final = _link_free_name(tmp, folder, entry.name)
     finally:
         os.close(fd)
@@ -384,7 +384,7 @@ def _link_free_name(tmp: Path, folder: Path, name: str) -> Path:
         except OSError as e:
             if e.errno == errno.ENAMETOOLONG:
                 continue
-            raise DestinationError(f"Cannot write into {folder}: {e.strerror}") from None
+            raise DestinationError(f"Cannot write into {printable(folder)}: {e.strerror}") from None
         fsync_dir(folder)
         return final
     raise AssertionError("unreachable")  # _candidates never ends

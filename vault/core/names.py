@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 
@@ -44,3 +45,15 @@ def clean_username(username: str) -> str:
     if not isinstance(username, str) or not USERNAME_RE.fullmatch(username):
         raise InvalidUsername("A username is 1 to 64 characters: letters, digits, '.', '_' or '-'")
     return username
+
+
+def printable(text: object) -> str:
+    """`text` (a path, a name) with control characters escaped, safe inside a one-line message.
+
+    A local path may hold a newline or a terminal escape sequence; errors must stay one line
+    and must not drive the terminal.
+    """
+    raw = os.fsdecode(text) if isinstance(text, (bytes, os.PathLike)) else str(text)
+    return "".join(
+        ch if unicodedata.category(ch) not in ("Cc", "Cs") else ascii(ch)[1:-1] for ch in raw
+    )

@@ -133,10 +133,13 @@ def copy_loop_hashing(
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
+    # Views are released on the way out, even on error: a view left in a traceback would
+    # stop the caller from closing its mmap buffer and hide the real error (ENOSPC).
+    with memoryview(data) as view:
+        done = 0
+        while done < len(view):
+            with view[done:] as rest:
+                done += os.write(fd, rest)
 
 
 def copy_file(src_fd: int, dst_fd: int, size: int, progress: Progress = no_progress) -> str:
@@ -168,7 +171,6 @@ class ObjectWriter:
     size: int = 0
     sha256: str | None = None
     _hash: hashlib._Hash | None = None
-    _published: bool = False
 
     def write(self, data: bytes | memoryview) -> None:
         """Append bytes (streaming sources: HTTP bodies, pipes)."""
@@ -214,23 +216,22 @@ class ObjectWriter:
         return self.sha256
 
     def publish(self) -> str:
-        """Move the finished object into place, unless identical content is already there.
+        """Move the finished object into place.
 
         The caller must hold `store.pin()` from before this call until the database row that
         references the object is committed, so that `gc` cannot remove it in between.
+        The new bytes replace an object of the same name if one is there: they were hashed as
+        they were written, so they are known good, while the old copy may have rotted since.
+        Either way the name keeps meaning the same content, so readers are unaffected.
         """
         sha = self.sha256 or self.finish()
         final = self.store.paths.object_path(sha)
-        if final.exists():
-            self.discard()
-        else:
-            final.parent.mkdir(mode=0o700, exist_ok=True)
-            os.fchmod(self.fd, 0o400)
-            os.rename(self.path, final)
-            fsync_dir(final.parent)
-            os.close(self.fd)
-            self.fd = -1
-        self._published = True
+        final.parent.mkdir(mode=0o700, exist_ok=True)
+        os.fchmod(self.fd, 0o400)
+        os.rename(self.path, final)
+        fsync_dir(final.parent)
+        os.close(self.fd)
+        self.fd = -1
         return sha
 
     def discard(self) -> None:
@@ -279,11 +280,14 @@ class ObjectStore:
     def writer(self, max_size: int | None = None) -> ObjectWriter:
         name = f"{secrets.token_hex(8)}.tmp"
         path = self.paths.tmp / name
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        except OSError as e:
-            raise _storage_error(e) from e
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        # Created and locked under the pin: gc decides which temp files are stale under the
+        # exclusive lock, so it never sees this one between creation and flock.
+        with self.pin():
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            except OSError as e:
+                raise _storage_error(e) from e
+            fcntl.flock(fd, fcntl.LOCK_EX)
         return ObjectWriter(self, path, fd, max_size)
 
     # -- reading -------------------------------------------------------------------------------
@@ -293,6 +297,17 @@ class ObjectStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
+
+    def has(self, sha256: str, size: int) -> bool:
+        """Whether a usable copy seems to be there: present, with the right size.
+
+        Cheap enough for the dedup path; a flipped byte is found by `verify` or by the next
+        download (which moves the object aside, so the following upload writes it afresh).
+        """
+        try:
+            return self.path(sha256).stat().st_size == size
+        except FileNotFoundError:
+            return False
 
     def copy_out(self, sha256: str, dst_fd: int, progress: Progress = no_progress) -> int:
         """Copy an object into `dst_fd` (opened read-write), checking its hash on the way.

@@ -67,7 +67,10 @@ def verify(v: Vault, on_object: Callable[[str], None] | None = None) -> VerifyRe
             if moved:
                 report.moved_to.append(moved)
     with v.store.pin():
-        report.missing = sorted(s for s in _referenced(v) if not v.store.exists(s))
+        gone = set(report.corrupt)  # moved aside just now: reported once, as corrupt
+        report.missing = sorted(
+            s for s in _referenced(v) if s not in gone and not v.store.exists(s)
+        )
     bad = set(report.corrupt) | set(report.missing)
     if bad:
         rows = v.db.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 
 from vault.core import clock, events
@@ -19,7 +20,10 @@ from vault.core.passwords import check_password_rule
 from vault.core.vault import Vault
 
 MAX_FAILURES = 5
-"""Failed logins allowed per username, and per client, within FAILURE_WINDOW…"""
+"""Failed logins allowed per username within FAILURE_WINDOW…"""
+MAX_CLIENT_FAILURES = 20
+"""…and per client (across usernames: a guesser trying many names). Higher, because on one
+machine many people share a client identity (every HTTP client is 127.0.0.1)…"""
 FAILURE_WINDOW = 300.0
 LOCKOUT = 30.0
 """…after which further attempts wait this long after the latest failure."""
@@ -45,7 +49,11 @@ def register(v: Vault, username: str, password: str) -> User:
 
 
 def authenticate(v: Vault, username: str, password: str, client: str = "local") -> User:
-    """Check a password; raise LoginFailed or TooManyAttempts. Re-hashes outdated hashes."""
+    """Check a password; raise LoginFailed or TooManyAttempts. Re-hashes outdated hashes.
+
+    `client` names where the attempt comes from (`local_client("cli")`, `http 127.0.0.1`):
+    failures are counted per username and per client.
+    """
     keys = [f"user:{str(username).lower()}", f"client:{client}"]
     _check_throttle(v, keys)
     row = v.db.execute(
@@ -72,7 +80,8 @@ def _check_throttle(v: Vault, keys: list[str]) -> None:
         count, last = v.db.execute(
             "SELECT count(*), max(at) FROM login_failures WHERE key = ? AND at > ?", [key, since]
         ).fetchone()
-        if count >= MAX_FAILURES:
+        limit = MAX_FAILURES if key.startswith("user:") else MAX_CLIENT_FAILURES
+        if count >= limit:
             worst = max(worst, last + LOCKOUT - clock.now())
     if worst > 0:
         raise TooManyAttempts(max(1, math.ceil(worst)))
@@ -84,6 +93,11 @@ def _record_failure(v: Vault, keys: list[str]) -> None:
         db.execute("DELETE FROM login_failures WHERE at < ?", [now - FAILURE_WINDOW])
         for key in keys:
             db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, now])
+
+
+def local_client(kind: str) -> str:
+    """The client name of a front end run by a local OS user: OS users do not share a count."""
+    return f"{kind} uid {os.getuid()}"
 
 
 def find(v: Vault, ref: str | int) -> User:

@@ -1,0 +1,336 @@
+"""register, login, logout, whoami, sessions, token files, --vault: through the real command."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli.helpers import TIMEOUT, Cli, assert_one_line_error, describe, vault_argv
+from tests.support import ALICE_PW, BOB_PW
+from vault.core import Vault, sessions
+from vault.core.errors import NotLoggedIn
+from vault.core.passwords import Hasher
+
+
+def resolves(vault_dir: Path, token: str) -> bool:
+    """Whether the vault itself (in-process, not the token file) still accepts `token`."""
+    v = Vault(vault_dir, hasher=Hasher(cheap=True))
+    try:
+        sessions.resolve(v, token)
+        return True
+    except NotLoggedIn:
+        return False
+    finally:
+        v.close()
+
+
+def session_ids(cli: Cli) -> tuple[list[int], int | None]:
+    """The ids `vault sessions` lists, and which one it marks as this one."""
+    out = cli.ok("sessions").stdout.splitlines()
+    assert out[0].split()[0] == "ID", out
+    ids, current = [], None
+    for line in out[1:]:
+        sid = int(line.split()[0])
+        ids.append(sid)
+        if line.endswith("(this one)"):
+            current = sid
+    return ids, current
+
+
+# -- register and login -------------------------------------------------------------------------
+
+
+def test_register_logs_in_and_whoami_names_the_user(run: Cli) -> None:
+    r = run.register("alice", ALICE_PW)
+    assert r.stdout.startswith("Registered alice (id ")
+    assert run.ok("whoami").stdout == "alice\n"
+
+
+def test_password_is_never_taken_from_the_arguments(run: Cli) -> None:
+    run.usage("register", "alice", ALICE_PW)
+    run.usage("login", "alice", ALICE_PW)
+    run.usage("register", "alice", "--password", ALICE_PW)
+    # nothing was registered by those attempts: the name is still free
+    run.register("alice", ALICE_PW)
+
+
+def test_without_a_terminal_the_password_needs_password_stdin(run: Cli) -> None:
+    r = run.usage("register", "alice")  # stdin is /dev/null, not a terminal
+    assert "--password-stdin" in r.stderr
+    assert not (run.vault_dir / "vault.db").exists() or run("whoami").returncode == 1
+
+
+def test_password_stdin_reads_only_the_first_line(run: Cli) -> None:
+    run.ok("register", "alice", "--password-stdin", input=f"{ALICE_PW}\nnot-the-password\n")
+    run.ok("logout")
+    # the first line alone is the password; the second line was never part of it
+    run.login("alice", ALICE_PW)
+    assert run.ok("whoami").stdout == "alice\n"
+    # and a right password on the second line is not read at all
+    line = run.fail("login", "alice", "--password-stdin", input=f"not-the-password\n{ALICE_PW}\n")
+    assert line == "vault: Wrong username or password"
+    # no trailing newline: the whole input is the password
+    run.ok("login", "alice", "--password-stdin", input=ALICE_PW)
+
+
+def _pty_run(cli: Cli, args: list[str], answers: list[bytes]) -> tuple[int, bytes]:
+    """Run `vault ARGS` on a new pseudo-terminal; type each answer after each 'password:'."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        vault_argv(*args),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=cli.environ(),
+        cwd=cli.cwd,
+        start_new_session=True,  # never reach the terminal pytest may run in
+    )
+    os.close(slave)
+    seen = b""
+    pending = list(answers)
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], TIMEOUT)
+            assert ready, f"no output from {args} on the terminal: {seen!r}"
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if pending and seen.lower().count(b"password:") > len(answers) - len(pending):
+                os.write(master, pending.pop(0) + b"\n")
+        return proc.wait(timeout=TIMEOUT), seen
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_login_asks_on_the_terminal_without_echoing_the_password(alice_cli: Cli) -> None:
+    alice_cli.ok("logout")
+    code, seen = _pty_run(alice_cli, ["login", "alice"], [ALICE_PW.encode()])
+    assert code == 0, seen
+    assert b"Password:" in seen
+    assert b"Welcome alice" in seen
+    assert ALICE_PW.encode() not in seen  # echo was off while it was typed
+    assert alice_cli.ok("whoami").stdout == "alice\n"
+
+
+def test_register_on_a_terminal_asks_twice_and_refuses_a_mismatch(run: Cli) -> None:
+    code, seen = _pty_run(run, ["register", "alice"], [b"first-password", b"other-password"])
+    assert code == 1, seen
+    assert b"differ" in seen
+    assert b"Traceback" not in seen
+    assert b"first-password" not in seen and b"other-password" not in seen
+    run.fail("whoami")
+
+
+def test_wrong_password_and_unknown_user_get_the_same_message(alice_cli: Cli) -> None:
+    wrong = alice_cli.fail("login", "alice", "--password-stdin", input="not-her-password\n")
+    unknown = alice_cli.fail("login", "nobody", "--password-stdin", input=ALICE_PW + "\n")
+    assert wrong == unknown == "vault: Wrong username or password"
+    # a failed login leaves the existing session alone
+    assert alice_cli.ok("whoami").stdout == "alice\n"
+
+
+def test_register_refuses_taken_and_invalid_names_and_short_passwords(alice_cli: Cli) -> None:
+    other = alice_cli.as_os_user("other")
+    assert "taken" in other.fail("register", "ALICE", "--password-stdin", input="whatever1\n")
+    assert "username" in other.fail("register", "al ice", "--password-stdin", input="whatever1\n")
+    assert "password" in other.fail("register", "carol", "--password-stdin", input="abc\n")
+    other.fail("whoami")  # none of them logged anyone in
+    other.fail("login", "carol", "--password-stdin", input="abc\n")
+
+
+# -- logout and sessions ------------------------------------------------------------------------
+
+
+def test_logout_ends_the_session_server_side(alice_cli: Cli, tmp_path: Path) -> None:
+    (token_path,) = alice_cli.token_files()
+    saved = tmp_path / "token-copy.json"
+    shutil.copy2(token_path, saved)
+    token = alice_cli.token()
+    assert resolves(alice_cli.vault_dir, token)
+
+    assert alice_cli.ok("logout").stdout == "Logged out alice\n"
+    assert not token_path.exists()
+    assert "Not logged in" in alice_cli.fail("whoami")
+    assert not resolves(alice_cli.vault_dir, token)
+
+    # putting the old token file back does not bring the session back
+    shutil.copy2(saved, token_path)
+    assert "Not logged in" in alice_cli.fail("whoami")
+
+    token_path.unlink()
+    assert alice_cli.ok("logout").stdout == "You were not logged in\n"
+
+
+def test_logging_in_again_ends_the_session_it_replaces(alice_cli: Cli) -> None:
+    old = alice_cli.token()
+    alice_cli.login("alice", ALICE_PW)
+    new = alice_cli.token()
+    assert new != old
+    assert not resolves(alice_cli.vault_dir, old)
+    ids, current = session_ids(alice_cli)
+    assert len(ids) == 1 and current == ids[0]
+
+
+def test_sessions_lists_and_revokes_one_or_all(alice_cli: Cli) -> None:
+    laptop = alice_cli.as_os_user("laptop")  # alice again, from another token file
+    laptop.login("alice", ALICE_PW)
+    ids, current = session_ids(alice_cli)
+    assert len(ids) == 2 and current in ids
+    (other,) = [i for i in ids if i != current]
+    assert session_ids(laptop)[1] == other
+
+    assert alice_cli.ok("sessions", "revoke", other).stdout == "Ended 1 session\n"
+    assert "Not logged in" in laptop.fail("whoami")
+    assert alice_cli.ok("whoami").stdout == "alice\n"
+    assert "no live session" in alice_cli.fail("sessions", "revoke", other)
+
+    laptop.login("alice", ALICE_PW)
+    assert alice_cli.ok("sessions", "revoke", "--all").stdout == "Ended 2 sessions\n"
+    alice_cli.fail("whoami")
+    laptop.fail("whoami")
+
+
+def test_sessions_revoke_needs_exactly_one_of_id_and_all(alice_cli: Cli) -> None:
+    alice_cli.usage("sessions", "revoke")
+    alice_cli.usage("sessions", "revoke", "1", "--all")
+    alice_cli.usage("sessions", "revoke", "abc")
+    assert alice_cli.ok("whoami").stdout == "alice\n"
+
+
+def test_a_user_cannot_revoke_another_users_session(alice_cli: Cli, bob_cli: Cli) -> None:
+    _, bobs = session_ids(bob_cli)
+    assert bobs is not None
+    line = alice_cli.fail("sessions", "revoke", bobs)
+    assert "no live session" in line
+    assert bob_cli.ok("whoami").stdout == "bob\n"
+    assert bobs not in session_ids(alice_cli)[0]
+
+
+def test_commands_that_need_a_session_say_so(run: Cli, tmp_path: Path) -> None:
+    (tmp_path / "f.txt").write_text("x")
+    for args in (
+        ["whoami"],
+        ["ls", "--json"],
+        ["upload", tmp_path / "f.txt"],
+        ["download", "1", "-o", tmp_path],
+        ["share", "1", "bob"],
+        ["rename", "1", "g.txt"],
+        ["log"],
+        ["sessions", "revoke", "--all"],
+    ):
+        line = run.fail(*args)
+        assert line == "vault: Not logged in: run `vault login USER`", args
+
+
+# -- two OS users, one vault --------------------------------------------------------------------
+
+
+def test_two_os_users_each_keep_their_own_session(alice_cli: Cli, bob_cli: Cli) -> None:
+    assert alice_cli.state != bob_cli.state
+    assert alice_cli.vault_dir == bob_cli.vault_dir
+    assert alice_cli.ok("whoami").stdout == "alice\n"
+    assert bob_cli.ok("whoami").stdout == "bob\n"
+
+    for cli, name in ((alice_cli, "alice"), (bob_cli, "bob")):
+        (path,) = cli.token_files()
+        assert path.parent == cli.state / "vault" / "sessions"
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        body = json.loads(path.read_text())
+        assert body["username"] == name
+        assert body["vault"] == str(cli.vault_dir.resolve())
+        assert ALICE_PW not in path.read_text() and BOB_PW not in path.read_text()
+
+    bob_cli.ok("logout")
+    assert alice_cli.ok("whoami").stdout == "alice\n"
+    bob_cli.fail("whoami")
+
+
+def test_token_file_is_0600_whatever_the_umask(run: Cli) -> None:
+    run.ok("register", "alice", "--password-stdin", input=ALICE_PW + "\n", umask=0)
+    (path,) = run.token_files()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+# -- which vault --------------------------------------------------------------------------------
+
+
+def test_vault_option_before_or_after_the_command(run: Cli, tmp_path: Path) -> None:
+    other = tmp_path / "other-vault"
+    run.ok("--vault", other, "register", "alice", "--password-stdin", input=ALICE_PW + "\n")
+    assert (other / "vault.db").is_file()
+    assert not (run.vault_dir / "vault.db").exists()
+    assert run.ok("whoami", "--vault", other).stdout == "alice\n"
+    assert run.ok("--vault", other, "whoami").stdout == "alice\n"
+    # the session belongs to that vault only (the token file is per vault)
+    assert "Not logged in" in run.fail("whoami")
+
+
+def test_default_vault_is_in_the_user_data_folder_without_vault_home(run: Cli) -> None:
+    data = Path(run.env["XDG_DATA_HOME"])
+    r = run("register", "alice", "--password-stdin", input=ALICE_PW + "\n",
+            env_extra={"VAULT_HOME": None})  # fmt: skip
+    assert r.returncode == 0, describe(r)
+    assert (data / "vault" / "vault.db").is_file()
+    assert not run.vault_dir.exists()
+
+
+@pytest.mark.parametrize("args", [["bogus"], ["ls", "--bogus"], ["log", "--limit", "many"]])
+def test_bad_arguments_are_usage_errors(run: Cli, args: list[str]) -> None:
+    r = run.usage(*args)
+    assert len(r.stderr.strip().splitlines()) <= 3
+
+
+def test_unusable_vault_folder_is_a_one_line_error(run: Cli, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    line = assert_one_line_error(run("verify", "--vault", blocker / "vault"))
+    assert "Cannot open the vault" in line
+    assert re.search(r"Not a directory|File exists", line), line
+
+
+def test_commands_that_check_no_password_compute_no_argon2_hash(
+    alice_cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up stays lean: no argon2 hash (~0.1 s, 64 MiB) unless a password is checked.
+
+    In-process `main` (same env as the subprocesses), counting argon2 hash calls.
+    """
+    import argon2
+
+    from vault.cli import main
+
+    calls: list[str] = []
+    real = argon2.PasswordHasher.hash
+
+    def counting(self: argon2.PasswordHasher, password: str | bytes, **kw: object) -> str:
+        calls.append("hash")
+        return real(self, password, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(argon2.PasswordHasher, "hash", counting)
+    assert main(["whoami"]) == 0
+    assert main(["verify"]) == 0
+    assert calls == []
+
+
+def test_failed_logins_for_one_name_do_not_lock_out_another_user(alice_cli: Cli) -> None:
+    mallory = alice_cli.as_os_user("mallory")
+    for _ in range(5):
+        assert "Wrong username or password" in mallory.fail(
+            "login", "mallory", "--password-stdin", input="wrong-password\n"
+        )
+    alice_cli.login("alice", ALICE_PW)
