@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import io
 import json
 import os
 import sys
@@ -93,16 +94,6 @@ class _Bar:
             self.stream.flush()
 
 
-def _remember(v: Vault, token: str, username: str) -> None:
-    """Keep the new session in the token file; the one it replaces is ended, not orphaned."""
-    from vault.core import sessions
-
-    old = sessions.load_token(v)
-    if old:
-        sessions.logout(v, old)
-    sessions.save_token(v, token, username)
-
-
 # -- commands -----------------------------------------------------------------------------------
 
 
@@ -118,19 +109,17 @@ def cmd_register(args: argparse.Namespace) -> int:
     v = _open(args)
     password = _read_password(args, confirm=True)
     user = users.register(v, args.user, password)
-    user, token = sessions.login(v, user.username, password, client=users.local_client("cli"))
-    _remember(v, token, user.username)
+    user, _ = sessions.login_local(v, user.username, password, "cli")
     print(f"Registered {user.username} (id {user.id}); you are logged in")
     return 0
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    from vault.core import sessions, users
+    from vault.core import sessions
 
     v = _open(args)
     password = _read_password(args)
-    user, token = sessions.login(v, args.user, password, client=users.local_client("cli"))
-    _remember(v, token, user.username)
+    user, _ = sessions.login_local(v, args.user, password, "cli")
     print(f"Welcome {user.username}")
     return 0
 
@@ -138,10 +127,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 def cmd_logout(args: argparse.Namespace) -> int:
     from vault.core import sessions
 
-    v = _open(args)
-    token = sessions.load_token(v)
-    user = sessions.logout(v, token) if token else None
-    sessions.clear_token(v)
+    user = sessions.logout_local(_open(args))
     print(f"Logged out {user.username}" if user else "You were not logged in")
     return 0
 
@@ -445,6 +431,10 @@ def _error(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # a name the terminal cannot encode is shown escaped, never a UnicodeEncodeError
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "vault"):

@@ -38,7 +38,7 @@ def test_unshared_file_is_invisible_and_indistinguishable_from_none(
     with pytest.raises(NoSuchFile):
         files.download_to(v, bob, secret.id, tmp_path)
     with pytest.raises(NoSuchFile):
-        files.content(v, bob, secret.id)
+        files.open_content(v, bob, secret.id)
     assert files.list_files(v, bob).shared == []
     for act in (
         lambda: files.rename(v, bob, secret.id, "mine.txt"),

@@ -81,8 +81,8 @@ class AmbiguousFile(VaultError):
     """A name matches several files the caller can see; an id is needed."""
 
     def __init__(self, name: str, ids: list[int]) -> None:
-        listed = ", ".join(str(i) for i in ids)
-        super().__init__(f"Several files are named {name!r} (ids {listed}); use the id")
+        listed = ", ".join(f"#{i}" for i in ids)
+        super().__init__(f"{name!r} could mean several files ({listed}); give one as #ID")
         self.name = name
         self.ids = ids
 
@@ -152,13 +152,17 @@ class Cancelled(VaultError):
 class CorruptObject(VaultError):
     """Stored content no longer matches its hash, or is missing: refuse to hand out wrong bytes."""
 
-    def __init__(self, sha256: str, missing: bool = False) -> None:
+    def __init__(
+        self, sha256: str, missing: bool = False, identity: tuple[int, int] | None = None
+    ) -> None:
         what = "is missing" if missing else "is corrupt"
         super().__init__(
             f"Stored content {sha256[:12]}… {what}; run `vault verify`, then upload the file again"
         )
         self.sha256 = sha256
         self.missing = missing
+        self.identity = identity
+        """(device, inode) of the corrupt file, so only that file is moved aside."""
 
 
 class VaultUnavailable(VaultError):
@@ -170,3 +174,17 @@ class NoSuchSession(VaultError):
 
     def __init__(self, session_id: int) -> None:
         super().__init__(f"You have no live session {session_id} (see `vault sessions`)")
+
+
+class AmbiguousUser(VaultError):
+    """A string of digits that is one user's name and another user's id."""
+
+    def __init__(self, ref: str, name_id: int) -> None:
+        super().__init__(
+            f"{ref!r} is the name of user #{name_id} and the id of another; write #{ref} for the"
+            " id, or the name in another case"
+        )
+
+
+class SessionFileError(VaultError):
+    """The session token file cannot be written or removed."""

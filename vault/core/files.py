@@ -77,28 +77,40 @@ def _visible(v: Vault, user: User, where: str, params: list[object]) -> list[Fil
         " ORDER BY f.owner_id != ?, f.id",
         [*params, user.id, user.id, user.id],
     ).fetchall()
-    return [_entry(r) for r in rows]
+    # only the owner learns who else a file is shared with
+    return [e if e.owner_id == user.id else replace(e, shared_with=()) for e in map(_entry, rows)]
 
 
 def resolve(v: Vault, user: User, ref: str | int) -> FileEntry:
-    """The file `ref` (an id, or a name) as `user` may see it; NoSuchFile otherwise.
+    """The file `ref` as `user` may see it; NoSuchFile otherwise.
 
-    A file that exists but is not visible raises the same NoSuchFile as one that does not
-    exist, so ids leak nothing. A name is looked up among the user's own files first, then
-    among files shared with them; several shared files with that name need an id.
+    `ref` is an id (an int, or `#12`) or a name. A string of digits may be either: if it is
+    the name of one file and the id of another, AmbiguousFile asks for `#ID`. A file that
+    exists but is not visible raises the same NoSuchFile as one that does not exist, so ids
+    leak nothing. A name is looked up among the user's own files first, then among files
+    shared with them; several shared files with that name need an id.
     """
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        found = _visible(v, user, "f.id = ?", [int(ref)])
-        if found:
-            return found[0]
-        if isinstance(ref, int):
-            raise NoSuchFile(ref)
-    if not isinstance(ref, str):
+    if isinstance(ref, bool) or not isinstance(ref, (int, str)):
         raise NoSuchFile(str(ref))
+    if isinstance(ref, int) or (ref.startswith("#") and ref[1:].isdigit()):
+        file_id = ref if isinstance(ref, int) else int(ref[1:])
+        found = _visible(v, user, "f.id = ?", [file_id])
+        if not found:
+            raise NoSuchFile(ref)
+        return found[0]
+    by_id = _visible(v, user, "f.id = ?", [int(ref)]) if ref.isdigit() else []
     try:
-        name = clean_filename(ref)
-    except InvalidName:
+        by_name = _by_name(v, user, clean_filename(ref))
+    except (InvalidName, NoSuchFile):
+        if by_id:
+            return by_id[0]
         raise NoSuchFile(ref) from None
+    if by_id and by_id[0].id != by_name.id:
+        raise AmbiguousFile(ref, sorted([by_id[0].id, by_name.id]))
+    return by_name
+
+
+def _by_name(v: Vault, user: User, name: str) -> FileEntry:
     found = _visible(v, user, "f.name = ?", [name])
     own = [e for e in found if e.owner_id == user.id]
     if own:
@@ -106,7 +118,7 @@ def resolve(v: Vault, user: User, ref: str | int) -> FileEntry:
     if len(found) > 1:
         raise AmbiguousFile(name, [e.id for e in found])
     if not found:
-        raise NoSuchFile(ref)
+        raise NoSuchFile(name)
     return found[0]
 
 
@@ -214,6 +226,16 @@ def _publish(v: Vault, user: User, name: str, writer: ObjectWriter) -> FileEntry
             return _commit_version(v, user, name, sha, writer.size)
 
 
+def _base_name(path: str | os.PathLike[str]) -> str:
+    raw = os.path.basename(os.fsencode(path))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidName(
+            f"{printable(os.fsdecode(raw))} is not valid UTF-8; give a name (--name)"
+        ) from None
+
+
 def _open_source(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -242,9 +264,9 @@ def upload_path(
     Content the vault already holds is only hashed, never written again. New content is
     copied in the kernel while a second thread hashes what landed.
     """
-    target = clean_filename(name if name is not None else os.path.basename(os.fsdecode(path)))
     fd, st = _open_source(path)
     try:
+        target = clean_filename(name if name is not None else _base_name(path))
         if not stat.S_ISREG(st.st_mode):  # a pipe or a device: stream it
             upload = Upload(v, user, target)
             with upload:
@@ -279,19 +301,32 @@ def _size_known(v: Vault, size: int) -> bool:
 
 @dataclass(frozen=True)
 class Content:
-    """Where a version's bytes are, for front ends that stream them (HTTP)."""
+    """A version's bytes, opened, for front ends that stream them (HTTP)."""
 
     entry: FileEntry
     version: Version
     path: Path
+    fd: int
+    """An open read-only descriptor of the object; the caller closes it."""
 
 
-def content(v: Vault, user: User, ref: str | int, version: int | None = None) -> Content:
-    """Find the bytes of a file the user may see, and log the read."""
-    entry = resolve(v, user, ref)
-    ver = _version_of(v, entry, version)
+def open_content(v: Vault, user: User, ref: str | int, version: int | None = None) -> Content:
+    """Find a version the user may see and open its object, and log the read.
+
+    Found and opened under one pin, so a concurrent delete gives NoSuchFile rather than a
+    missing object. The caller streams from `fd` and must check the bytes against
+    `version.sha256` before handing out the last of them (`store.copy_out` does this).
+    """
+    with v.store.pin():
+        entry = resolve(v, user, ref)
+        ver = _version_of(v, entry, version)
+        path = v.store.path(ver.sha256)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise CorruptObject(ver.sha256, missing=True) from None
     _log_download(v, user, entry)
-    return Content(entry, ver, v.store.path(ver.sha256))
+    return Content(entry, ver, path, fd)
 
 
 def _log_download(v: Vault, user: User, entry: FileEntry) -> None:
@@ -342,8 +377,6 @@ def download_to(
     file in `dest_dir`, are checked against their hash and fsynced, and only then linked under
     the final name, so a reader never sees a partial or wrong file.
     """
-    entry = resolve(v, user, ref)
-    ver = _version_of(v, entry, version)
     folder = Path(dest_dir)
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
@@ -355,13 +388,17 @@ def download_to(
         raise DestinationError(f"Cannot write into {printable(folder)}: {e.strerror}") from None
     try:
         try:
+            # Found and copied under one pin: a delete that commits first makes this
+            # NoSuchFile; one that commits later cannot remove the object until we are done.
             with v.store.pin():
+                entry = resolve(v, user, ref)
+                ver = _version_of(v, entry, version)
                 v.store.copy_out(ver.sha256, fd, progress)
             os.fchmod(fd, 0o666 & ~_umask())
             os.fsync(fd)
         except CorruptObject as e:
-            if not e.missing:
-                v.store.quarantine(e.sha256)  # so that the next upload of it heals the vault
+            if not e.missing:  # moved aside, so that the next upload of it heals the vault
+                v.store.quarantine(e.sha256, e.identity)
             raise
         except OSError as e:
             raise DestinationError(f"Cannot write into {printable(folder)}: {e.strerror}") from None
@@ -385,7 +422,10 @@ def _link_free_name(tmp: Path, folder: Path, name: str) -> Path:
             if e.errno == errno.ENAMETOOLONG:
                 continue
             raise DestinationError(f"Cannot write into {printable(folder)}: {e.strerror}") from None
-        fsync_dir(folder)
+        try:
+            fsync_dir(folder)
+        except OSError:
+            pass  # a write-only drop folder cannot be opened to sync; the link is made anyway
         return final
     raise AssertionError("unreachable")  # _candidates never ends
 
@@ -399,7 +439,11 @@ def rename(v: Vault, user: User, ref: str | int, new_name: str) -> FileEntry:
     name = clean_filename(new_name)
     try:
         with write(v.db) as db:
-            db.execute("UPDATE files SET name = ? WHERE id = ?", [name, entry.id])
+            cur = db.execute(
+                "UPDATE files SET name = ? WHERE id = ? AND owner_id = ?", [name, entry.id, user.id]
+            )
+            if cur.rowcount == 0:  # deleted since `owned` looked
+                raise NoSuchFile(ref)
             events.record(
                 db, user.id, "rename", file_id=entry.id, file_name=name, owner_id=user.id,
                 detail=f"from {entry.name!r}",
@@ -419,7 +463,9 @@ def delete(v: Vault, user: User, ref: str | int) -> FileEntry:
                 "SELECT DISTINCT sha256 FROM versions WHERE file_id = ?", [entry.id]
             ).fetchall()
         ]
-        db.execute("DELETE FROM files WHERE id = ?", [entry.id])
+        cur = db.execute("DELETE FROM files WHERE id = ? AND owner_id = ?", [entry.id, user.id])
+        if cur.rowcount == 0:  # deleted since `owned` looked
+            raise NoSuchFile(ref)
         events.record(
             db, user.id, "delete", file_id=entry.id, file_name=entry.name, owner_id=user.id
         )

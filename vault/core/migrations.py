@@ -17,7 +17,7 @@ def m001_initial(db: Database) -> None:
     db.executescript(
         """
         CREATE TABLE users (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,   -- ids are never reused: shares name them
             username TEXT NOT NULL,
             username_key TEXT NOT NULL UNIQUE,      -- lower-cased: names are unique ignoring case
             password_hash TEXT NOT NULL,            -- argon2id, never a plain password
@@ -34,7 +34,7 @@ def m001_initial(db: Database) -> None:
         );
         CREATE INDEX sessions_user ON sessions(user_id);
         CREATE TABLE files (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,   -- a deleted file's id never names another
             owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
             name TEXT NOT NULL,
             created_at TEXT NOT NULL,

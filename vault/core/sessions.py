@@ -14,9 +14,10 @@ import secrets
 
 from vault.core import atomic, clock, events, users
 from vault.core.db import write
-from vault.core.errors import NoSuchSession, NotLoggedIn
+from vault.core.errors import NoSuchSession, NotLoggedIn, SessionFileError
 from vault.core.locations import token_file
 from vault.core.models import Session, User
+from vault.core.names import printable
 from vault.core.vault import Vault
 
 IDLE_EXPIRY = 14 * 24 * 3600.0
@@ -125,7 +126,14 @@ def revoke(v: Vault, user: User, session_id: int | None = None) -> int:
 def save_token(v: Vault, token: str, username: str) -> None:
     """Remember the session for this OS user and vault (0600, atomic)."""
     body = {"vault": str(v.root.resolve()), "username": username, "token": token}
-    atomic.write_file(token_file(v.root), json.dumps(body).encode(), mode=0o600)
+    path = token_file(v.root)
+    try:
+        atomic.write_file(path, json.dumps(body).encode(), mode=0o600)
+    except OSError as e:
+        raise SessionFileError(
+            f"Cannot save your session in {printable(path)}: {e.strerror}; "
+            "check that folder (XDG_STATE_HOME)"
+        ) from None
 
 
 def load_token(v: Vault) -> str | None:
@@ -138,7 +146,36 @@ def load_token(v: Vault) -> str | None:
 
 
 def clear_token(v: Vault) -> None:
-    token_file(v.root).unlink(missing_ok=True)
+    try:
+        token_file(v.root).unlink(missing_ok=True)
+    except OSError as e:
+        raise SessionFileError(f"Cannot remove your session file: {e.strerror}") from None
+
+
+def login_local(v: Vault, username: str, password: str, kind: str) -> tuple[User, str]:
+    """Log in from a local front end (`kind`: "cli", "tui") and keep the token in the file.
+
+    The new token is saved first; only then is the session it replaces ended, so a failure
+    at any step leaves the user logged in (old or new), never neither, and no orphan session.
+    """
+    user, token = login(v, username, password, client=users.local_client(kind))
+    old = load_token(v)
+    try:
+        save_token(v, token, user.username)
+    except SessionFileError:
+        logout(v, token)
+        raise
+    if old and old != token:
+        logout(v, old)
+    return user, token
+
+
+def logout_local(v: Vault) -> User | None:
+    """End this OS user's session in this vault: in the database, then the token file."""
+    token = load_token(v)
+    user = logout(v, token) if token else None
+    clear_token(v)
+    return user
 
 
 def current_user(v: Vault) -> tuple[User, str]:

@@ -17,8 +17,9 @@ def share(v: Vault, user: User, ref: str | int, target: str | int) -> tuple[File
         raise ShareWithSelf()
     with write(v.db) as db:
         cur = db.execute(
-            "INSERT OR IGNORE INTO shares (file_id, user_id, created_at) VALUES (?, ?, ?)",
-            [entry.id, other.id, clock.iso()],
+            "INSERT OR IGNORE INTO shares (file_id, user_id, created_at)"
+            " SELECT id, ?, ? FROM files WHERE id = ? AND owner_id = ?",
+            [other.id, clock.iso(), entry.id, user.id],
         )
         if cur.rowcount:
             events.record(

@@ -50,16 +50,13 @@ def _storage_error(e: OSError) -> Exception:
 
 
 def hash_fd(fd: int, size: int, progress: Progress = no_progress) -> str:
-    """SHA-256 of the first `size` bytes of `fd`, through mmap windows (no copy to userspace)."""
-    h = hashlib.sha256()
-    off = 0
-    while off < size:
-        n = min(WINDOW, size - off)
-        with mmap.mmap(fd, n, offset=off, access=mmap.ACCESS_READ) as m:
-            h.update(m)
-        off += n
-        progress(off)
-    return h.hexdigest()
+    """SHA-256 of the first `size` bytes of `fd` (SourceError if it holds fewer).
+
+    Read through a buffer rather than mapped: a file that someone truncates while it is being
+    hashed must give an error, not a SIGBUS.
+    """
+    sha, _ = copy_loop_hashing(fd, None, size, progress)
+    return sha
 
 
 def copy_hashing(src_fd: int, dst_fd: int, size: int, progress: Progress = no_progress) -> str:
@@ -110,23 +107,31 @@ def copy_hashing(src_fd: int, dst_fd: int, size: int, progress: Progress = no_pr
 
 
 def copy_loop_hashing(
-    src_fd: int, dst_fd: int, size: int | None, progress: Progress = no_progress
+    src_fd: int, dst_fd: int | None, size: int | None, progress: Progress = no_progress
 ) -> tuple[str, int]:
-    """The portable fallback: read into one buffer, hash it, write it. Returns (sha256, size)."""
+    """Read into one buffer, hash it, write it (unless `dst_fd` is None): (sha256, size).
+
+    The portable path, for pipes and where the kernel copy is not offered. With `size`, reads
+    from the start (positioned reads) and insists on that many bytes.
+    """
     h = hashlib.sha256()
     total = 0
     with mmap.mmap(-1, BUFFER) as buf, memoryview(buf) as view:
         while size is None or total < size:
             want = BUFFER if size is None else min(BUFFER, size - total)
             with view[:want] as target:
-                k = os.readv(src_fd, [target])
+                if size is None:
+                    k = os.readv(src_fd, [target])
+                else:
+                    k = os.preadv(src_fd, [target], total)
             if k == 0:
                 if size is not None:
                     raise SourceError("The file got shorter while it was being read; try again")
                 break
             with view[:k] as chunk:
                 h.update(chunk)
-                _write_all(dst_fd, chunk)
+                if dst_fd is not None:
+                    _write_all(dst_fd, chunk)
             total += k
             progress(total)
     return h.hexdigest(), total
@@ -149,8 +154,7 @@ def copy_file(src_fd: int, dst_fd: int, size: int, progress: Progress = no_progr
     except OSError as e:
         if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
             raise
-    for fd in (src_fd, dst_fd):
-        os.lseek(fd, 0, os.SEEK_SET)
+    os.lseek(dst_fd, 0, os.SEEK_SET)
     os.ftruncate(dst_fd, 0)
     sha, _ = copy_loop_hashing(src_fd, dst_fd, size, progress)
     return sha
@@ -321,13 +325,13 @@ class ObjectStore:
         except FileNotFoundError:
             raise CorruptObject(sha256, missing=True) from None
         try:
-            size = os.fstat(src).st_size
-            got = copy_file(src, dst_fd, size, progress)
+            st = os.fstat(src)
+            got = copy_file(src, dst_fd, st.st_size, progress)
         finally:
             os.close(src)
         if got != sha256:
-            raise CorruptObject(sha256)
-        return size
+            raise CorruptObject(sha256, identity=(st.st_dev, st.st_ino))
+        return st.st_size
 
     # -- upkeep --------------------------------------------------------------------------------
 
@@ -342,24 +346,32 @@ class ObjectStore:
                 if entry.is_file(follow_symlinks=False):
                     yield entry.name, Path(entry.path)
 
-    def check(self, sha256: str, path: Path, progress: Progress = no_progress) -> bool:
-        """Whether the file at `path` still hashes to its name."""
+    def check(self, sha256: str, path: Path) -> tuple[bool, tuple[int, int]]:
+        """Whether the file at `path` still hashes to its name, and which file that was."""
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            return hash_fd(fd, os.fstat(fd).st_size, progress) == sha256
+            st = os.fstat(fd)
+            return hash_fd(fd, st.st_size) == sha256, (st.st_dev, st.st_ino)
         finally:
             os.close(fd)
 
-    def quarantine(self, sha256: str) -> Path | None:
-        """Move a corrupt object aside (never delete or blank it) so an upload can heal it."""
+    def quarantine(self, sha256: str, identity: tuple[int, int] | None = None) -> Path | None:
+        """Move a corrupt object aside (never delete or blank it) so an upload can heal it.
+
+        `identity` is the (device, inode) that was found corrupt: if an upload has put a good
+        copy in its place since, that copy stays. Returns where the object went, or None.
+        """
         src = self.path(sha256)
         self.paths.quarantine.mkdir(mode=0o700, exist_ok=True)
         dst = self.paths.quarantine / f"{sha256}.{clock.iso().replace(':', '')}"
         with self.exclusive():
             try:
-                os.rename(src, dst)
+                st = os.stat(src)
             except FileNotFoundError:
                 return None
+            if identity is not None and (st.st_dev, st.st_ino) != identity:
+                return None
+            os.rename(src, dst)
             fsync_dir(src.parent)
         return dst
 

@@ -60,11 +60,15 @@ def verify(v: Vault, on_object: Callable[[str], None] | None = None) -> VerifyRe
     for sha, path in v.store.iter_objects():
         if on_object:
             on_object(sha)
+        try:
+            intact, identity = v.store.check(sha, path)
+        except FileNotFoundError:  # removed meanwhile by gc or a delete: nothing to check
+            continue
         report.checked += 1
-        if not v.store.check(sha, path):
-            report.corrupt.append(sha)
-            moved = v.store.quarantine(sha)
-            if moved:
+        if not intact:
+            moved = v.store.quarantine(sha, identity)
+            if moved:  # else a fresh upload replaced it meanwhile: that copy is good
+                report.corrupt.append(sha)
                 report.moved_to.append(moved)
     with v.store.pin():
         gone = set(report.corrupt)  # moved aside just now: reported once, as corrupt
@@ -75,18 +79,19 @@ def verify(v: Vault, on_object: Callable[[str], None] | None = None) -> VerifyRe
     if bad:
         rows = v.db.execute(
             """
-            SELECT f.id, f.name, u.username, ver.number, ver.sha256
+            SELECT f.id, f.name, u.username, ver.number, ver.sha256, f.owner_id
             FROM versions ver JOIN files f ON f.id = ver.file_id JOIN users u ON u.id = f.owner_id
             ORDER BY f.id, ver.number
             """
         ).fetchall()
-        report.broken = [BrokenFile(*r) for r in rows if r[4] in bad]
+        broken = [r for r in rows if r[4] in bad]
+        report.broken = [BrokenFile(*r[:5]) for r in broken]
         with write(v.db) as db:
-            for b in report.broken:
-                state = "missing" if b.sha256 in report.missing else "corrupt"
+            for file_id, name, _, version, sha, owner_id in broken:
+                state = "missing" if sha in report.missing else "corrupt"
                 events.record(
-                    db, None, "verify", file_id=b.file_id, file_name=b.name,
-                    detail=f"version {b.version} content {state}",
+                    db, None, "verify", file_id=file_id, file_name=name, owner_id=owner_id,
+                    detail=f"version {version} content {state}",
                 )  # fmt: skip
     return report
 

@@ -9,6 +9,7 @@ import sqlite3
 from vault.core import clock, events
 from vault.core.db import write
 from vault.core.errors import (
+    AmbiguousUser,
     LoginFailed,
     NoSuchUser,
     TooManyAttempts,
@@ -54,23 +55,45 @@ def authenticate(v: Vault, username: str, password: str, client: str = "local") 
     `client` names where the attempt comes from (`local_client("cli")`, `http 127.0.0.1`):
     failures are counted per username and per client.
     """
-    keys = [f"user:{str(username).lower()}", f"client:{client}"]
-    _check_throttle(v, keys)
+    user_key = f"user:{str(username).lower()}"
+    keys = [user_key, f"client:{client}"]
+    pending = _count_attempt(v, keys)  # counted before the slow check: bursts cannot slip past
     row = v.db.execute(
         "SELECT id, username, password_hash FROM users WHERE username_key = ?",
         [str(username).lower()],
     ).fetchone()
     stored = row[2] if row else None
     if not isinstance(password, str) or not v.hasher.verify(stored, password):
-        _record_failure(v, keys)
-        raise LoginFailed()
+        raise LoginFailed()  # the attempt stays counted as a failure
     user = User(row[0], row[1])
     new_hash = v.hasher.hash(password) if v.hasher.needs_rehash(stored) else None
     with write(v.db) as db:
-        db.execute("DELETE FROM login_failures WHERE key IN (?, ?)", keys)
+        # success forgives this name's failures, not the client's (a guesser cannot reset
+        # its count by logging into an account of its own)
+        db.execute("DELETE FROM login_failures WHERE key = ?", [user_key])
+        db.execute(
+            f"DELETE FROM login_failures WHERE rowid IN ({','.join('?' * len(pending))})",
+            pending,
+        )
         if new_hash:
             db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, user.id])
     return user
+
+
+def _count_attempt(v: Vault, keys: list[str]) -> list[int]:
+    """Check the throttle and record this attempt as a failure, in one write transaction.
+
+    Returns the rowids recorded, which a successful login removes again.
+    """
+    now = clock.now()
+    with write(v.db) as db:
+        _check_throttle(v, keys)
+        db.execute("DELETE FROM login_failures WHERE at < ?", [now - FAILURE_WINDOW])
+        return [
+            db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, now]).lastrowid
+            or 0
+            for key in keys
+        ]
 
 
 def _check_throttle(v: Vault, keys: list[str]) -> None:
@@ -87,30 +110,43 @@ def _check_throttle(v: Vault, keys: list[str]) -> None:
         raise TooManyAttempts(max(1, math.ceil(worst)))
 
 
-def _record_failure(v: Vault, keys: list[str]) -> None:
-    now = clock.now()
-    with write(v.db) as db:
-        db.execute("DELETE FROM login_failures WHERE at < ?", [now - FAILURE_WINDOW])
-        for key in keys:
-            db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, now])
-
-
 def local_client(kind: str) -> str:
     """The client name of a front end run by a local OS user: OS users do not share a count."""
     return f"{kind} uid {os.getuid()}"
 
 
 def find(v: Vault, ref: str | int) -> User:
-    """A user by id (int, or a string of digits) or by username (any case)."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        row = v.db.execute("SELECT id, username FROM users WHERE id = ?", [int(ref)]).fetchone()
-        if row is None and isinstance(ref, str):
-            row = _by_name(v, ref)
+    """A user by id (an int, or `#4`) or by username (any case).
+
+    A string of digits may be a name or an id; when it is one user's name and another's id,
+    AmbiguousUser asks for `#ID`.
+    """
+    if isinstance(ref, bool) or not isinstance(ref, (int, str)):
+        raise NoSuchUser(str(ref))
+    if isinstance(ref, int) or (ref.startswith("#") and ref[1:].isdigit()):
+        row = _by_id(v, ref if isinstance(ref, int) else int(ref[1:]))
     else:
-        row = _by_name(v, str(ref))
+        row = _by_name(v, ref)
+        by_id = _by_id(v, int(ref)) if ref.isdigit() else None
+        if row is None:
+            row = by_id
+        elif by_id is not None and by_id[0] != row[0]:
+            raise AmbiguousUser(ref, row[0])
     if row is None:
         raise NoSuchUser(ref)
     return User(row[0], row[1])
+
+
+def find_by_name(v: Vault, name: str) -> User:
+    """A user by username only (any case), even one made of digits."""
+    row = _by_name(v, name) if isinstance(name, str) else None
+    if row is None:
+        raise NoSuchUser(name)
+    return User(row[0], row[1])
+
+
+def _by_id(v: Vault, user_id: int) -> tuple[int, str] | None:
+    return v.db.execute("SELECT id, username FROM users WHERE id = ?", [user_id]).fetchone()
 
 
 def _by_name(v: Vault, name: str) -> tuple[int, str] | None:

@@ -8,6 +8,7 @@ threadpool alike.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from sqlite_utils import Database
 from vault.core import db as dbmod
 from vault.core.errors import VaultUnavailable
 from vault.core.locations import VaultPaths, default_vault_dir
+from vault.core.names import printable
 from vault.core.passwords import Hasher
 from vault.core.store import ObjectStore
 
@@ -40,7 +42,12 @@ class Vault:
             dbmod.migrate(self.db)
         except OSError as e:
             raise VaultUnavailable(
-                f"Cannot open the vault at {self.paths.root}: {e.strerror or e}"
+                f"Cannot open the vault at {printable(self.paths.root)}: {e.strerror or e}"
+            ) from e
+        except sqlite3.DatabaseError as e:
+            raise VaultUnavailable(
+                f"{printable(self.paths.db)} is not a usable vault database ({e}); "
+                "check --vault / VAULT_HOME"
             ) from e
 
     @property

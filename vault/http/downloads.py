@@ -1,0 +1,240 @@
+"""Downloads: stream a stored object, checked against its SHA-256 while it is being sent.
+
+The core promises that corrupt content fails loudly instead of being handed out as if it
+were right. Hashing first and sending after would double the time to first byte, so one
+thread per download reads the object in CHUNK steps, hashes every byte of it and hands the
+requested range to the event loop through a short queue. The loop sends each chunk as it
+comes but holds the last one back until the whole object's hash is known: on a mismatch it
+never sends it and aborts the connection instead, so the client sees a transfer shorter than
+its Content-Length (curl: "transfer closed with N bytes remaining"), and the object is moved
+to quarantine so that the next upload of that content heals the vault.
+
+Ranges (206/416) are served the same way: the whole object is still hashed, only the range
+is sent. A client that goes away stops the reading thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import mimetypes
+import os
+import re
+import threading
+import unicodedata
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from vault.core import files
+from vault.core.errors import CorruptObject
+from vault.core.vault import Vault
+from vault.http import contract
+
+CHUNK = 4 << 20
+"""Largest step read, hashed and sent (64 KiB steps cost most of the throughput)."""
+MIN_CHUNK = 256 << 10
+QUEUE_DEPTH = 2
+"""Chunks read ahead of the socket, per download."""
+BUDGET = 32 << 20
+"""Memory all downloads together may hold: with many at once, each takes smaller steps
+(each holds about QUEUE_DEPTH + 2 chunks: queued, held back, in the socket buffer, being read)."""
+
+_active = 0
+"""Downloads being sent right now (changed on the event loop, read by the reader threads)."""
+
+
+def chunk_size() -> int:
+    share = BUDGET // (max(1, _active) * (QUEUE_DEPTH + 2))
+    return max(MIN_CHUNK, min(CHUNK, share))
+
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with an ASCII `filename=` fallback and, if needed, RFC 5987 `filename*=`."""
+    plain = name.isascii() and not any(c in name for c in '"\\%;')
+    if plain:
+        return f'attachment; filename="{name}"'
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    fallback = "".join("_" if c in '"\\%;' or not c.isprintable() else c for c in ascii_name)
+    stem, dot, ext = fallback.rpartition(".")
+    if not dot:
+        stem, ext = fallback, ""
+    if not any(c.isalnum() for c in stem):  # nothing left of the name but its extension
+        fallback = "download" + dot + ext
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def etag(sha256: str) -> str:
+    return f'"{sha256}"'
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
+    """(start, end) for one satisfiable byte range; None to send it all; False if unsatisfiable.
+
+    Only a single range is honoured; several ranges, or a header we cannot parse, are ignored
+    (RFC 9110 allows answering them with the whole content).
+    """
+    if header is None:
+        return None
+    m = _RANGE.fullmatch(header.strip().replace(" ", ""))
+    if m is None or (not m[1] and not m[2]):
+        return None
+    if not m[1]:  # suffix: the last N bytes
+        n = int(m[2])
+        if n == 0 or size == 0:
+            return False
+        return max(0, size - n), size
+    start = int(m[1])
+    end = min(int(m[2]) + 1, size) if m[2] else size
+    if m[2] and int(m[2]) < start:
+        return None  # invalid range: ignore
+    if start >= size:
+        return False
+    return start, end
+
+
+def response(
+    v: Vault, content: files.Content, fd: int, headers: dict[str, str], method: str
+) -> Response:
+    """The answer to a download request: the bytes (200/206) or 416."""
+    size = os.fstat(fd).st_size
+    sha = content.version.sha256
+    base = {
+        "accept-ranges": "bytes",
+        "etag": etag(sha),
+        "content-disposition": content_disposition(content.entry.name),
+    }
+    rng = parse_range(headers.get("range"), size)
+    if_range = headers.get("if-range")
+    if if_range is not None and if_range.strip() != etag(sha):
+        rng = None
+    if rng is False:
+        os.close(fd)
+        body = contract.RANGE_NOT_SATISFIABLE.format(size=size)
+        return PlainTextResponse(body, 416, headers={**base, "content-range": f"bytes */{size}"})
+    media = mimetypes.guess_type(content.entry.name)[0] or "application/octet-stream"
+    if rng is None:
+        return VerifiedFile(v, fd, sha, size, 0, size, 200, base, media)
+    start, end = rng
+    base["content-range"] = f"bytes {start}-{end - 1}/{size}"
+    return VerifiedFile(v, fd, sha, size, start, end, 206, base, media)
+
+
+class _Reader(threading.Thread):
+    """Reads and hashes the whole object; queues the slices that fall in [start, end)."""
+
+    def __init__(self, fd: int, size: int, start: int, end: int) -> None:
+        super().__init__(name="vault-download", daemon=True)
+        self.fd, self.size, self.lo, self.hi = fd, size, start, end
+        self.loop = asyncio.get_running_loop()
+        self.out: asyncio.Queue[Any] = asyncio.Queue()
+        self.slots = threading.Semaphore(QUEUE_DEPTH)
+        self.stopped = False
+
+    def _put(self, item: Any) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.out.put_nowait, item)
+        except RuntimeError:
+            self.stopped = True
+
+    def run(self) -> None:
+        h = hashlib.sha256()
+        try:
+            off = 0
+            while off < self.size and not self.stopped:
+                data = os.pread(self.fd, min(chunk_size(), self.size - off), off)
+                if not data:
+                    break  # shorter than at open: the hash will not match
+                h.update(data)
+                lo, hi = max(self.lo, off), min(self.hi, off + len(data))
+                if lo < hi:
+                    self.slots.acquire()
+                    if self.stopped:
+                        return
+                    self._put(data if hi - lo == len(data) else data[lo - off : hi - off])
+                off += len(data)
+            self._put(("done", h.hexdigest()))
+        except BaseException as e:
+            self._put(("error", e))
+        finally:
+            os.close(self.fd)
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.slots.release()
+
+
+class VerifiedFile(Response):
+    """Send [start, end) of an open object, holding the last chunk back until the hash is right."""
+
+    def __init__(
+        self,
+        v: Vault,
+        fd: int,
+        sha256: str,
+        size: int,
+        start: int,
+        end: int,
+        status: int,
+        headers: dict[str, str],
+        media_type: str,
+    ) -> None:
+        self.v, self.fd, self.sha256, self.size = v, fd, sha256, size
+        self.start, self.end = start, end
+        self.status_code = status
+        self.media_type = media_type
+        self.background = None
+        self.init_headers({**headers, "content-length": str(end - start)})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        if scope["method"] == "HEAD":
+            os.close(self.fd)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        global _active
+        _active += 1
+        reader = _Reader(self.fd, self.size, self.start, self.end)
+        reader.start()
+        try:
+            async with anyio.create_task_group() as tg:
+
+                async def watch() -> None:
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(watch)
+                await self._send(reader, send)
+                tg.cancel_scope.cancel()
+        finally:
+            _active -= 1
+            reader.stop()
+
+    async def _send(self, reader: _Reader, send: Send) -> None:
+        held: bytes | None = None
+        while True:
+            item = await reader.out.get()
+            if isinstance(item, tuple):
+                break
+            if held is not None:
+                await send({"type": "http.response.body", "body": held, "more_body": True})
+            reader.slots.release()
+            held = item
+        kind, value = item
+        if kind == "error":
+            raise value
+        if value != self.sha256:
+            await anyio.to_thread.run_sync(self.v.store.quarantine, self.sha256)
+            # Raising after the response started makes the server drop the connection: the
+            # client gets fewer bytes than Content-Length announced, never wrong complete bytes.
+            raise CorruptObject(self.sha256)
+        await send({"type": "http.response.body", "body": held or b"", "more_body": False})
