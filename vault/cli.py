@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from vault.core import Vault
     from vault.core.models import User
 
+FILE_HELP = "a file name, or its id (12 or #12; #12 is always the id)"
 PROGRESS_MIN_BYTES = 8 << 20
 """Files smaller than this upload too fast for a progress bar to help."""
 
@@ -384,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="files to upload; - reads stdin")
     p.add_argument("--name", help="the name to store it under (one PATH only)")
     p = add("download", cmd_download, "download a file into a folder (never overwrites)")
-    p.add_argument("file", metavar="FILE", help="a file id or name")
+    p.add_argument("file", metavar="FILE", help=FILE_HELP)
     p.add_argument(
         "-o", "--output", metavar="DIR", default=".", help="folder to write into (default: .)"
     )
@@ -396,15 +397,15 @@ def build_parser() -> argparse.ArgumentParser:
         ("unshare", cmd_unshare, "stop sharing a file with a user"),
     ):
         p = add(name, func, text)
-        p.add_argument("file", metavar="FILE", help="a file id or name")
-        p.add_argument("user", metavar="USER", help="a username or user id")
+        p.add_argument("file", metavar="FILE", help=FILE_HELP)
+        p.add_argument("user", metavar="USER", help="a username, or a user id as #ID")
     p = add("rm", cmd_rm, "delete one of your files and all its versions")
-    p.add_argument("file", metavar="FILE", help="a file id or name")
+    p.add_argument("file", metavar="FILE", help=FILE_HELP)
     p = add("rename", cmd_rename, "rename one of your files")
-    p.add_argument("file", metavar="FILE", help="a file id or name")
+    p.add_argument("file", metavar="FILE", help=FILE_HELP)
     p.add_argument("new_name", metavar="NEWNAME")
     p = add("versions", cmd_versions, "list the versions of one of your files")
-    p.add_argument("file", metavar="FILE", help="a file id or name")
+    p.add_argument("file", metavar="FILE", help=FILE_HELP)
     p = add("log", cmd_log, "show your recent activity and activity on your files")
     p.add_argument("--limit", type=int, default=50, help="how many events (default: 50)")
     p = add("sessions", cmd_sessions, "list your live sessions, or end them")
