@@ -53,6 +53,6 @@ def test_any_username_is_refused_or_registered_once(v: Vault, username: str) -> 
     except InvalidUsername:
         return
     except UsernameTaken:
-        assert users.find(v, username.lower()).username.lower() == username.lower()
+        assert users.find_by_name(v, username.lower()).username.lower() == username.lower()
         return
-    assert users.find(v, username.upper()) == user
+    assert users.find_by_name(v, username.upper()) == user

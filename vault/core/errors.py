@@ -181,8 +181,8 @@ class AmbiguousUser(VaultError):
 
     def __init__(self, ref: str, name_id: int) -> None:
         super().__init__(
-            f"{ref!r} is the name of user #{name_id} and the id of another; write #{ref} for the"
-            " id, or the name in another case"
+            f"{ref!r} is the name of user #{name_id} and the id of user #{ref}; "
+            f"write #{name_id} or #{ref}"
         )
 
 

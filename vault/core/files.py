@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from vault.core import clock, events, upkeep
+from vault.core import clock, events, integrity, upkeep
 from vault.core.atomic import fsync_dir
 from vault.core.db import write
 from vault.core.errors import (
@@ -223,7 +223,10 @@ def _publish(v: Vault, user: User, name: str, writer: ObjectWriter) -> FileEntry
         writer.finish()
         with v.store.pin():
             sha = writer.publish()
-            return _commit_version(v, user, name, sha, writer.size)
+            entry = _commit_version(v, user, name, sha, writer.size)
+            if writer.published is not None:
+                integrity.vouch(v.db, sha, writer.published)
+            return entry
 
 
 def _base_name(path: str | os.PathLike[str]) -> str:
@@ -308,25 +311,25 @@ class Content:
     path: Path
     fd: int
     """An open read-only descriptor of the object; the caller closes it."""
+    known_intact: bool
+    """The object file is the one last seen intact (`integrity`): it may be sent unhashed."""
 
 
 def open_content(v: Vault, user: User, ref: str | int, version: int | None = None) -> Content:
     """Find a version the user may see and open its object, and log the read.
 
     Found and opened under one pin, so a concurrent delete gives NoSuchFile rather than a
-    missing object. The caller streams from `fd` and must check the bytes against
-    `version.sha256` before handing out the last of them (`store.copy_out` does this).
+    missing object. Unless `known_intact`, the caller must check the bytes it streams from
+    `fd` against `version.sha256` before handing out the last of them, then call
+    `integrity.vouch` (or `store.quarantine` on a mismatch).
     """
     with v.store.pin():
         entry = resolve(v, user, ref)
         ver = _version_of(v, entry, version)
-        path = v.store.path(ver.sha256)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            raise CorruptObject(ver.sha256, missing=True) from None
+        fd = v.store.open(ver.sha256)
+        known = integrity.vouched(v.db, ver.sha256, os.fstat(fd))
     _log_download(v, user, entry)
-    return Content(entry, ver, path, fd)
+    return Content(entry, ver, v.store.path(ver.sha256), fd, known)
 
 
 def _log_download(v: Vault, user: User, entry: FileEntry) -> None:
@@ -393,7 +396,12 @@ def download_to(
             with v.store.pin():
                 entry = resolve(v, user, ref)
                 ver = _version_of(v, entry, version)
-                v.store.copy_out(ver.sha256, fd, progress)
+                sha = ver.sha256
+                hashed = v.store.copy_out(
+                    sha, fd, progress, trusted=lambda st: integrity.vouched(v.db, sha, st)
+                )
+                if hashed is not None:
+                    integrity.vouch(v.db, sha, hashed)
             os.fchmod(fd, 0o666 & ~_umask())
             os.fsync(fd)
         except CorruptObject as e:

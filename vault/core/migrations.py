@@ -79,3 +79,21 @@ def m001_initial(db: Database) -> None:
         CREATE INDEX login_failures_key ON login_failures(key, at);
         """
     )
+
+
+@migrations()
+def m002_intact(db: Database) -> None:
+    """Fingerprints of objects last seen intact (see vault/core/integrity.py)."""
+    db.executescript(
+        """
+        CREATE TABLE intact (
+            sha256 TEXT PRIMARY KEY,
+            dev INTEGER NOT NULL,
+            ino INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            ctime_ns INTEGER NOT NULL,
+            at TEXT NOT NULL
+        );
+        """
+    )

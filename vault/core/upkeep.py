@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vault.core import events
+from vault.core import events, integrity
 from vault.core.db import write
 from vault.core.vault import Vault
 
@@ -57,6 +57,7 @@ def _referenced(v: Vault) -> set[str]:
 def verify(v: Vault, on_object: Callable[[str], None] | None = None) -> VerifyReport:
     """Re-hash every object; move corrupt ones aside; list what is missing and what it breaks."""
     report = VerifyReport()
+    good: list[tuple[str, Path]] = []
     for sha, path in v.store.iter_objects():
         if on_object:
             on_object(sha)
@@ -65,11 +66,19 @@ def verify(v: Vault, on_object: Callable[[str], None] | None = None) -> VerifyRe
         except FileNotFoundError:  # removed meanwhile by gc or a delete: nothing to check
             continue
         report.checked += 1
-        if not intact:
+        if intact:
+            good.append((sha, path))
+        else:
             moved = v.store.quarantine(sha, identity)
             if moved:  # else a fresh upload replaced it meanwhile: that copy is good
                 report.corrupt.append(sha)
                 report.moved_to.append(moved)
+    with write(v.db):
+        for sha, path in good:
+            try:
+                integrity.vouch(v.db, sha, path.stat())
+            except FileNotFoundError:
+                continue
     with v.store.pin():
         gone = set(report.corrupt)  # moved aside just now: reported once, as corrupt
         report.missing = sorted(

@@ -282,7 +282,7 @@ async def download(request: Request) -> Response:
         except NoSuchFile:
             return text(contract.DOWNLOAD_DENIED)
         try:
-            return downloads.response(v, content, content.fd, dict(request.headers), request.method)
+            return downloads.response(v, content, dict(request.headers), request.method)
         except BaseException:
             os.close(content.fd)
             raise

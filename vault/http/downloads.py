@@ -11,6 +11,10 @@ to quarantine so that the next upload of that content heals the vault.
 
 Ranges (206/416) are served the same way: the whole object is still hashed, only the range
 is sent. A client that goes away stops the reading thread.
+
+An object the core knows intact (`vault.core.integrity`: hashed before, and its file unchanged
+since) is sent without hashing and only its range is read; one that had to be hashed and
+matched is vouched for, so the next download of it is a plain copy.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import anyio
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from vault.core import files
+from vault.core import files, integrity
 from vault.core.errors import CorruptObject
 from vault.core.vault import Vault
 from vault.http import contract
@@ -99,10 +103,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
     return start, end
 
 
-def response(
-    v: Vault, content: files.Content, fd: int, headers: dict[str, str], method: str
-) -> Response:
+def response(v: Vault, content: files.Content, headers: dict[str, str], method: str) -> Response:
     """The answer to a download request: the bytes (200/206) or 416."""
+    fd = content.fd
     size = os.fstat(fd).st_size
     sha = content.version.sha256
     base = {
@@ -120,18 +123,20 @@ def response(
         return PlainTextResponse(body, 416, headers={**base, "content-range": f"bytes */{size}"})
     media = mimetypes.guess_type(content.entry.name)[0] or "application/octet-stream"
     if rng is None:
-        return VerifiedFile(v, fd, sha, size, 0, size, 200, base, media)
+        return VerifiedFile(v, content, size, 0, size, 200, base, media)
     start, end = rng
     base["content-range"] = f"bytes {start}-{end - 1}/{size}"
-    return VerifiedFile(v, fd, sha, size, start, end, 206, base, media)
+    return VerifiedFile(v, content, size, start, end, 206, base, media)
 
 
 class _Reader(threading.Thread):
     """Reads and hashes the whole object; queues the slices that fall in [start, end)."""
 
-    def __init__(self, fd: int, size: int, start: int, end: int) -> None:
+    def __init__(self, fd: int, size: int, start: int, end: int, verify: bool) -> None:
         super().__init__(name="vault-download", daemon=True)
         self.fd, self.size, self.lo, self.hi = fd, size, start, end
+        self.verify = verify
+        """False for an object known intact (core `integrity`): read only the range, no hash."""
         self.loop = asyncio.get_running_loop()
         self.out: asyncio.Queue[Any] = asyncio.Queue()
         self.slots = threading.Semaphore(QUEUE_DEPTH)
@@ -146,12 +151,14 @@ class _Reader(threading.Thread):
     def run(self) -> None:
         h = hashlib.sha256()
         try:
-            off = 0
-            while off < self.size and not self.stopped:
-                data = os.pread(self.fd, min(chunk_size(), self.size - off), off)
+            off = 0 if self.verify else self.lo
+            stop = self.size if self.verify else self.hi
+            while off < stop and not self.stopped:
+                data = os.pread(self.fd, min(chunk_size(), stop - off), off)
                 if not data:
                     break  # shorter than at open: the hash will not match
-                h.update(data)
+                if self.verify:
+                    h.update(data)
                 lo, hi = max(self.lo, off), min(self.hi, off + len(data))
                 if lo < hi:
                     self.slots.acquire()
@@ -159,7 +166,7 @@ class _Reader(threading.Thread):
                         return
                     self._put(data if hi - lo == len(data) else data[lo - off : hi - off])
                 off += len(data)
-            self._put(("done", h.hexdigest()))
+            self._put(("done", h.hexdigest() if self.verify else None))
         except BaseException as e:
             self._put(("error", e))
         finally:
@@ -176,8 +183,7 @@ class VerifiedFile(Response):
     def __init__(
         self,
         v: Vault,
-        fd: int,
-        sha256: str,
+        content: files.Content,
         size: int,
         start: int,
         end: int,
@@ -185,7 +191,9 @@ class VerifiedFile(Response):
         headers: dict[str, str],
         media_type: str,
     ) -> None:
-        self.v, self.fd, self.sha256, self.size = v, fd, sha256, size
+        self.v, self.fd, self.sha256, self.size = v, content.fd, content.version.sha256, size
+        self.verify = not content.known_intact
+        self.stat = os.fstat(content.fd)
         self.start, self.end = start, end
         self.status_code = status
         self.media_type = media_type
@@ -202,7 +210,7 @@ class VerifiedFile(Response):
             return
         global _active
         _active += 1
-        reader = _Reader(self.fd, self.size, self.start, self.end)
+        reader = _Reader(self.fd, self.size, self.start, self.end, self.verify)
         reader.start()
         try:
             async with anyio.create_task_group() as tg:
@@ -232,9 +240,15 @@ class VerifiedFile(Response):
         kind, value = item
         if kind == "error":
             raise value
-        if value != self.sha256:
-            await anyio.to_thread.run_sync(self.v.store.quarantine, self.sha256)
+        identity = (self.stat.st_dev, self.stat.st_ino)
+        if value is not None and value != self.sha256:
+            await anyio.to_thread.run_sync(self.v.store.quarantine, self.sha256, identity)
             # Raising after the response started makes the server drop the connection: the
             # client gets fewer bytes than Content-Length announced, never wrong complete bytes.
-            raise CorruptObject(self.sha256)
+            raise CorruptObject(self.sha256, identity=identity)
+        if value is not None:  # hashed and intact: later downloads of this file need not hash
+            await anyio.to_thread.run_sync(self._vouch)
         await send({"type": "http.response.body", "body": held or b"", "more_body": False})
+
+    def _vouch(self) -> None:
+        integrity.vouch(self.v.db, self.sha256, self.stat)
