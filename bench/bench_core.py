@@ -130,9 +130,16 @@ def main() -> None:
             p.unlink()
         return t
 
+    def baseline_cp_sync(i: int) -> float:
+        t, _ = timed(f"cp '{src}' '{out}/cp.bin' && sync '{out}/cp.bin'", env)
+        os.unlink(out / "cp.bin")
+        return t
+
     cp_base = median_of(args.runs, baseline_cp)
+    cp_sync = median_of(args.runs, baseline_cp_sync)
     down = median_of(args.runs, vault_download)
     rows.append(("download", down, "cp", cp_base, "<= 1.3"))
+    rows.append(("download", down, "cp && sync (durable, as vault is)", cp_sync, ""))
 
     # -- listing 100,000 files ------------------------------------------------------------------
     seed_files(env, args.files)
