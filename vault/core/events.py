@@ -45,3 +45,9 @@ def recent(db: Database, user: User, limit: int = 50) -> list[Event]:
         {"u": user.id, "limit": limit},
     ).fetchall()
     return [Event(*row) for row in rows]
+
+
+def latest_id(db: Database) -> int:
+    """The newest event's id: every change writes an event, so a cheap "anything new?" test."""
+    row = db.execute("SELECT max(id) FROM events").fetchone()
+    return int(row[0] or 0)

@@ -1,0 +1,180 @@
+"""The files screen: listing, filter, sort, rename, delete, activity, changes made elsewhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tui.tui_support import burst, settle, upload_bytes
+
+from vault.core import Vault, files, shares
+from vault.core.models import User
+from vault.tui.app import make_app
+from vault.tui.screens.activity import ActivityScreen
+from vault.tui.screens.confirm import ConfirmDelete
+from vault.tui.screens.files import FilesScreen
+from vault.tui.screens.rename import RenameDialog
+from vault.tui.widgets.file_table import FileTable
+
+pytestmark = pytest.mark.anyio
+
+
+def names(app, table_id: str = "own") -> list[str]:
+    return [e.name for e in app.screen.query_one(f"#{table_id}", FileTable).rows]
+
+
+@pytest.fixture
+def seeded(v: Vault, alice: User, bob: User, tmp_path: Path, alice_session: str) -> Vault:
+    upload_bytes(v, alice, tmp_path, "report.pdf", b"r" * 3000)
+    upload_bytes(v, alice, tmp_path, "notes.txt", b"n" * 10)
+    upload_bytes(v, alice, tmp_path, "Zebra.png", b"z" * 700)
+    shared = upload_bytes(v, bob, tmp_path, "bob-plan.md", b"plan")
+    shares.share(v, bob, shared, "alice")
+    return v
+
+
+async def test_lists_own_and_shared_files(seeded: Vault) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, FilesScreen)
+        assert names(app) == ["notes.txt", "report.pdf", "Zebra.png"]
+        assert names(app, "shared") == ["bob-plan.md"]
+        own = app.screen.query_one("#own", FileTable)
+        assert own._line(own._cells(own.rows[1]), 80).split()[:3] == ["report.pdf", "2.9", "KiB"]
+        await pilot.press("t")  # the other tab
+        assert app.focused is app.screen.query_one("#shared")
+        assert app.screen.query_one("#shared", FileTable).current.owner == "bob"
+
+
+async def test_empty_list_says_how_to_upload(v: Vault, alice_session: str) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("#own", FileTable)
+        assert table.total == 0
+        assert "Press u to upload your first file" in table.render_line(2).text
+
+
+async def test_filter_narrows_and_escape_clears(seeded: Vault) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash")
+        assert app.focused is app.screen.query_one("#filter")
+        burst(app, [*"REP"])
+        await pilot.pause()
+        app.screen.apply_filter()  # what the debounce timer calls once typing pauses
+        assert names(app) == ["report.pdf"]
+        await pilot.press("x", "enter")  # keys typed into the filter are not commands
+        await pilot.pause()
+        assert isinstance(app.screen, FilesScreen)
+        assert app.screen.query_one("#filter").value == "REPx"
+        assert names(app) == []
+        await pilot.press("escape")
+        assert names(app) == ["notes.txt", "report.pdf", "Zebra.png"]
+        assert app.focused is app.screen.query_one("#own")
+
+
+async def test_sort_by_key_and_by_header_click(seeded: Vault) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("o")  # next column: size
+        assert names(app) == ["notes.txt", "Zebra.png", "report.pdf"]
+        await pilot.click("#own", offset=(52, 0))  # the Size header again: descending
+        assert names(app) == ["report.pdf", "Zebra.png", "notes.txt"]
+        await pilot.click("#own", offset=(2, 0))  # the Name header
+        assert names(app) == ["notes.txt", "report.pdf", "Zebra.png"]
+
+
+async def test_delete_asks_first(seeded: Vault, alice: User) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "x")  # report.pdf
+        assert isinstance(app.screen, ConfirmDelete)
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert "report.pdf" in names(app)
+        await pilot.press("x", "y")
+        await settle(app, pilot)
+        assert names(app) == ["notes.txt", "Zebra.png"]
+        assert [e.name for e in files.list_files(seeded, alice).own] == ["Zebra.png", "notes.txt"]
+
+
+async def test_owner_only_actions_refused_on_shared_files(seeded: Vault) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("t", "x")
+        assert isinstance(app.screen, FilesScreen)  # no confirm dialog for someone else's file
+        assert any("only its owner" in n.message for n in app._notifications)
+
+
+async def test_rename(seeded: Vault, alice: User) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")  # notes.txt
+        await pilot.pause()
+        assert isinstance(app.screen, RenameDialog)
+        await pilot.press("ctrl+u")
+        burst(app, [*"report.pdf", "enter"])  # taken
+        await settle(app, pilot)
+        assert "already have a file named 'report.pdf'" in str(
+            app.screen.query_one("#rename-error").render()
+        )
+        await pilot.press("ctrl+u")
+        burst(app, [*"journal.txt", "enter"])
+        await settle(app, pilot)
+        assert isinstance(app.screen, FilesScreen)
+        assert names(app) == ["journal.txt", "report.pdf", "Zebra.png"]
+        assert files.resolve(seeded, alice, "journal.txt").size == 10
+
+
+async def test_activity_log(seeded: Vault) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("g")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityScreen)
+        lines = [str(o.prompt) for o in app.screen.query_one("#events").options]
+        assert any("bob share 'bob-plan.md'" in line and "with alice" in line for line in lines)
+        assert any("alice upload 'notes.txt'" in line for line in lines)
+        await pilot.press("escape")
+        assert isinstance(app.screen, FilesScreen)
+
+
+async def test_changes_elsewhere_show_on_refresh_and_poll(
+    seeded: Vault, alice: User, tmp_path: Path
+) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        upload_bytes(seeded, alice, tmp_path, "from-cli.txt", b"cli")  # another client
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        assert "from-cli.txt" in names(app)
+        files.delete(seeded, alice, "from-cli.txt")
+        app.screen.poll()  # what the timer runs every few seconds
+        await settle(app, pilot)
+        assert "from-cli.txt" not in names(app)
+        signature = app.screen.signature
+        app.screen.poll()  # nothing changed: no reload
+        await settle(app, pilot)
+        assert app.screen.signature == signature
+
+
+async def test_command_palette_runs_actions(seeded: Vault) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")  # the command palette
+        await pilot.pause()
+        await pilot.press(*"activity")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityScreen)

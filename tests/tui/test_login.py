@@ -1,0 +1,136 @@
+"""Login and registration: inline errors, typing ahead, sessions kept and ended."""
+
+from __future__ import annotations
+
+import pytest
+from support import ALICE_PW
+from tui.tui_support import burst, settle
+
+from vault.core import Vault, sessions, users
+from vault.core.errors import NotLoggedIn
+from vault.core.models import User
+from vault.tui.app import make_app
+from vault.tui.screens.files import FilesScreen
+from vault.tui.screens.login import LoginScreen
+
+pytestmark = pytest.mark.anyio
+
+
+def error_text(app) -> str:
+    return str(app.screen.query_one("#login-error").render())
+
+
+async def test_register_opens_files_and_saves_session(v: Vault) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, LoginScreen)
+        await pilot.press("ctrl+n")  # switch to registering
+        await pilot.press(*"han", "tab", *"han123", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FilesScreen)
+        assert app.screen.sub_title == "han"
+        assert users.find(v, "han").username == "han"
+        assert sessions.current_user(v)[0].username == "han"
+
+
+async def test_login(v: Vault, alice: User) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.click("#username")
+        burst(app, [*"alice", "enter", *ALICE_PW, "enter"])  # Enter moves on, too
+        await settle(app, pilot)
+        assert isinstance(app.screen, FilesScreen)
+        assert app.screen.user == alice
+        assert sessions.load_token(v) is not None
+
+
+async def test_wrong_password_shows_inline_and_keeps_focus(v: Vault, alice: User) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(100, 30)) as pilot:
+        burst(app, [*"alice", "tab", *"not-her-password", "enter"])
+        await settle(app, pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert "Wrong username or password" in error_text(app)
+        assert app.focused is app.screen.query_one("#password")
+        assert sessions.load_token(v) is None
+
+
+async def test_register_errors_inline(v: Vault, alice: User) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+n")
+        burst(app, [*"ALICE", "tab", *"whatever1", "enter"])  # taken, ignoring case
+        await settle(app, pilot)
+        assert "already taken" in error_text(app)
+        await pilot.press("shift+tab", "ctrl+u")
+        burst(app, [*"no spaces", "tab", "enter"])
+        await settle(app, pilot)
+        assert "username is 1 to 64 characters" in error_text(app)
+        await pilot.press("shift+tab", "ctrl+u")
+        burst(app, [*"carol", "tab"])
+        await pilot.press("ctrl+u")
+        burst(app, [*"abc", "enter"])
+        await settle(app, pilot)
+        assert "6 to 1024 characters" in error_text(app)
+        assert app.focused is app.screen.query_one("#password")
+        assert isinstance(app.screen, LoginScreen)
+
+
+async def test_too_many_attempts(v: Vault, alice: User) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(100, 30)) as pilot:
+        burst(app, [*"alice", "tab"])
+        for _ in range(users.MAX_FAILURES):
+            await pilot.press("ctrl+u")
+            burst(app, [*"wrong-pw", "enter"])
+            await settle(app, pilot)
+        await pilot.press("ctrl+u")
+        burst(app, [*ALICE_PW, "enter"])
+        await settle(app, pilot)
+        assert "Too many failed logins" in error_text(app)
+        assert isinstance(app.screen, LoginScreen)
+
+
+async def test_typing_ahead_lands_in_the_right_fields(v: Vault, alice: User) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(100, 30)) as pilot:
+        burst(app, [*"alice", "tab", *ALICE_PW, "enter"])
+        await settle(app, pilot)
+        assert isinstance(app.screen, FilesScreen), error_text(app)
+        assert app.screen.user.username == "alice"
+
+
+async def test_session_kept_across_restarts_then_logout(v: Vault, alice: User) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(100, 30)) as pilot:
+        burst(app, [*"alice", "tab", *ALICE_PW, "enter"])
+        await settle(app, pilot)
+        assert isinstance(app.screen, FilesScreen)
+    token = sessions.load_token(v)
+    assert token is not None
+
+    app = make_app(v)  # a new run: straight to the files
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, FilesScreen)
+        assert app.screen.user.username == "alice"
+        await pilot.press("l")  # log out
+        await settle(app, pilot)
+        assert isinstance(app.screen, LoginScreen)
+    assert sessions.load_token(v) is None
+    with pytest.raises(NotLoggedIn):
+        sessions.resolve(v, token)
+
+
+async def test_session_revoked_elsewhere_returns_to_login(
+    v: Vault, alice: User, alice_session: str
+) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, FilesScreen)
+        sessions.revoke(v, alice)  # e.g. `vault sessions revoke --all` in another terminal
+        app.screen.poll()
+        await settle(app, pilot)
+        assert isinstance(app.screen, LoginScreen)

@@ -1,0 +1,40 @@
+"""Helpers the TUI tests import (tests/tui/conftest.py holds only fixtures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import events
+from textual.app import App
+from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
+
+from vault.core import Vault, files
+from vault.core.models import User
+
+
+async def settle(app: App[object], pilot: Pilot[object]) -> None:
+    """Let workers finish and their results reach the screen (twice: results start workers)."""
+    for _ in range(3):
+        # A DirectoryTree's "_loader" worker waits for work forever: never wait for it.
+        pending = [w for w in app.workers if w.group != "_loader" and not w.is_cancelled]
+        try:
+            if pending:  # an empty list would mean "all of them", _loader included
+                await app.workers.wait_for_complete(pending)
+        except WorkerCancelled:  # e.g. the palette's search, cancelled as it closed
+            pass
+        await pilot.pause()
+
+
+def burst(app: App[object], keys: list[str]) -> None:
+    """Post keys all at once, with no waiting between them: a password manager's auto-type."""
+    chars = {"tab": "\t", "enter": "\r", "space": " "}
+    for key in keys:
+        app.post_message(events.Key(key, chars.get(key, key if len(key) == 1 else None)))
+
+
+def upload_bytes(v: Vault, user: User, tmp_path: Path, name: str, data: bytes) -> int:
+    """Store `data` as `name` for `user` through the core; returns the file id."""
+    src = tmp_path / f"src-{name}"
+    src.write_bytes(data)
+    return files.upload_path(v, user, src, name=name).id

@@ -1,0 +1,69 @@
+"""Wiring: the App, the `make_app` factory (tests, CLI) and `run` (the CLI's entry point)."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import App
+
+from vault.core import Vault, sessions
+from vault.core.errors import NotLoggedIn, VaultError
+from vault.tui.messages import LoggedIn, LoggedOut
+from vault.tui.screens.files import FilesScreen
+from vault.tui.screens.login import LoginScreen
+
+
+class VaultApp(App[int]):
+    """Opens on the login screen, or straight on the files if the saved session is valid."""
+
+    CSS_PATH = "vault.tcss"
+    TITLE = "vault"
+
+    def __init__(self, vault: Vault) -> None:
+        super().__init__()
+        self.vault = vault
+        """The open vault; screens receive it from here."""
+
+    def on_mount(self) -> None:
+        # The form is there from the first frame, so typed-ahead keys land in it.
+        self.push_screen(LoginScreen(self.vault))
+        self._restore_session()
+
+    @work(thread=True, exclusive=True, group="session")
+    def _restore_session(self) -> None:
+        try:
+            user, token = sessions.current_user(self.vault)
+        except NotLoggedIn:
+            return
+        except VaultError as e:
+            self.notify(str(e), severity="error", markup=False)
+            return
+        self.post_message(LoggedIn(user, token))
+
+    def on_logged_in(self, message: LoggedIn) -> None:
+        if isinstance(self.screen, LoginScreen):
+            self.switch_screen(FilesScreen(self.vault, message.user, message.token))
+
+    def on_logged_out(self, message: LoggedOut) -> None:
+        while len(self.screen_stack) > 2:  # close dialogs above the files screen
+            self.pop_screen()
+        self.switch_screen(LoginScreen(self.vault))
+        if message.reason:
+            self.notify(message.reason, severity="warning", markup=False)
+
+    def on_app_focus(self) -> None:
+        """Coming back to the terminal: show what changed meanwhile."""
+        for screen in self.screen_stack:
+            if isinstance(screen, FilesScreen):
+                screen.poll()
+
+
+def make_app(vault: Vault) -> VaultApp:
+    """The app for a vault (the CLI and the tests both build it here)."""
+    return VaultApp(vault)
+
+
+def run(vault: Vault) -> int:
+    """Run the TUI until the user quits; returns the process exit code."""
+    app = make_app(vault)
+    app.run()
+    return app.return_code or 0

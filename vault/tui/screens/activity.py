@@ -1,0 +1,63 @@
+"""The audit log as the user may see it: their acts, acts on their files, acts aimed at them."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, OptionList, Static
+
+from vault.core import Vault, events
+from vault.core.errors import VaultError
+from vault.core.models import Event, User
+
+LIMIT = 200
+
+
+class ActivityScreen(ModalScreen[None]):
+    """Newest first; Esc closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,g,q", "close", "Close"),
+        Binding("ctrl+r", "reload", "Refresh"),
+    ]
+
+    def __init__(self, vault: Vault, user: User) -> None:
+        super().__init__()
+        self.vault = vault
+        self.user = user
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="activity"):
+            yield Static("Activity", classes="dialog-title")
+            yield OptionList(id="events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="activity")
+    def _load(self) -> None:
+        try:
+            recent = events.recent(self.vault.db, self.user, limit=LIMIT)
+        except VaultError as e:
+            self.notify(str(e), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._show, recent)
+
+    def _show(self, recent: list[Event]) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options([Text(e.describe()) for e in recent] or [Text("Nothing yet")])
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,307 @@
+"""The main screen: my files and files shared with me, and every action on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Header, Input, Static, TabbedContent, TabPane
+
+from vault.core import Vault, events, files, sessions
+from vault.core.errors import NotLoggedIn, VaultError
+from vault.core.models import FileEntry, Listing, User
+from vault.format import human_size
+from vault.tui.commands import FileCommands
+from vault.tui.messages import LoggedOut
+from vault.tui.screens.activity import ActivityScreen
+from vault.tui.screens.confirm import ConfirmDelete
+from vault.tui.screens.download import DownloadDialog
+from vault.tui.screens.rename import RenameDialog
+from vault.tui.screens.share import ShareDialog
+from vault.tui.screens.upload import UploadScreen
+from vault.tui.screens.versions import VersionsDialog
+from vault.tui.widgets.file_table import FileTable
+from vault.tui.widgets.key_bar import KeyBar
+
+POLL_SECONDS = 3.0
+"""How often to look for changes made by other clients (one cheap query)."""
+FILTER_DELAY = 0.12
+"""Filter after typing pauses this long, so a burst of keys costs one pass over the rows."""
+
+EMPTY_OWN = "No files yet. Press u to upload your first file."
+EMPTY_SHARED = "Nothing is shared with you yet. Files others share with you appear here."
+
+
+def change_signature(vault: Vault) -> int:
+    """The newest audit event id: every change to files, versions or shares writes one."""
+    return events.latest_id(vault.db)
+
+
+class FilesScreen(Screen[None]):
+    """Two tabs of files; the actions below, also in the command palette."""
+
+    COMMANDS = {FileCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("u", "upload", "Upload"),
+        Binding("d", "download", "Download"),
+        Binding("s", "share", "Share"),
+        Binding("x", "delete", "Delete"),
+        Binding("r", "rename", "Rename"),
+        Binding("v", "versions", "Versions"),
+        Binding("slash", "filter", "Filter"),
+        Binding("o", "sort", "Sort", show=False),
+        Binding("g", "activity", "Activity"),
+        Binding("t", "other_tab", "Other tab", show=False),
+        Binding("ctrl+r", "refresh", "Refresh"),
+        Binding("l", "logout", "Logout"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    ACTIONS: ClassVar[list[tuple[str, str, str]]] = [
+        ("upload", "Upload files", "Pick local files and store them in the vault"),
+        ("download", "Download the selected file", "Save it into a local folder"),
+        ("share", "Share the selected file", "Let another user download it; revoke shares"),
+        ("delete", "Delete the selected file", "Remove it and all its versions"),
+        ("rename", "Rename the selected file", "Give it a new name"),
+        ("versions", "Versions of the selected file", "List and download earlier versions"),
+        ("filter", "Filter files by name", "Narrow the list as you type"),
+        ("sort", "Sort by the next column", "Name, size, upload time, shared with / owner"),
+        ("activity", "Activity log", "Recent uploads, downloads and shares"),
+        ("other_tab", "Switch tab", "My files / Shared with me"),
+        ("refresh", "Refresh", "Reload the lists from the vault"),
+        ("logout", "Log out", "End this session and return to the login screen"),
+        ("quit", "Quit", "Leave vault (the session stays saved)"),
+    ]
+    """(action, palette title, help): the command palette lists these."""
+
+    def __init__(self, vault: Vault, user: User, token: str) -> None:
+        super().__init__()
+        self.vault = vault
+        self.user = user
+        self.token = token
+        self.signature: int | None = None
+        """The change signature the shown lists were loaded at."""
+        self._filter_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="tabs"):
+            with TabPane("My files", id="tab-own"):
+                yield FileTable(own=True, empty_text=EMPTY_OWN, id="own")
+            with TabPane("Shared with me", id="tab-shared"):
+                yield FileTable(own=False, empty_text=EMPTY_SHARED, id="shared")
+        yield Input(placeholder="Filter by name (Esc clears)", id="filter")
+        yield Static("Loading…", id="status", markup=False)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.user.username
+        self.query_one("#filter").display = False
+        self.query_one("#own", FileTable).focus()
+        self.reload()
+        self.set_interval(POLL_SECONDS, self.poll)
+
+    # -- loading --------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="files-load")
+    def reload(self) -> None:
+        """Read both lists (and the signature they match) off the event loop."""
+        try:
+            signature = change_signature(self.vault)
+            listing = files.list_files(self.vault, self.user)
+        except VaultError as e:
+            self.notify(str(e), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._show, listing, signature)
+
+    def _show(self, listing: Listing, signature: int) -> None:
+        self.signature = signature
+        for table_id, entries in (("own", listing.own), ("shared", listing.shared)):
+            table = self.query_one(f"#{table_id}", FileTable)
+            table.set_entries(entries)
+        self._update_status()
+
+    @work(thread=True, exclusive=True, group="files-poll")
+    def poll(self) -> None:
+        """Notice changes made by the CLI, HTTP or another TUI, and a session ended elsewhere."""
+        try:
+            sessions.resolve(self.vault, self.token)
+            signature = change_signature(self.vault)
+        except NotLoggedIn:
+            self.post_message(LoggedOut("Your session ended (logged out elsewhere or expired)"))
+            return
+        except VaultError as e:
+            self.notify(str(e), severity="error", markup=False)
+            return
+        if signature != self.signature:
+            self.app.call_from_thread(self.reload)
+
+    # -- what is selected -----------------------------------------------------------------------
+
+    @property
+    def active_table(self) -> FileTable:
+        active = self.query_one(TabbedContent).active
+        return self.query_one("#shared" if active == "tab-shared" else "#own", FileTable)
+
+    def _selected(self, own_only: bool = False) -> FileEntry | None:
+        entry = self.active_table.current
+        if entry is None:
+            self.notify("No file selected", severity="warning")
+            return None
+        if own_only and entry.owner_id != self.user.id:
+            self.notify(
+                f"{entry.name} belongs to {entry.owner}; only its owner can do that",
+                severity="warning",
+                markup=False,
+            )
+            return None
+        return entry
+
+    def _update_status(self) -> None:
+        table = self.active_table
+        what = "shared with you" if not table.own else "yours"
+        if table.filter_text:
+            text = f"{table.row_count} of {table.total} files match {table.filter_text!r}"
+        else:
+            total = sum(e.size for e in table.rows)
+            text = f"{table.total} files {what} · {human_size(total)}"
+        self.query_one("#status", Static).update(text)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.active_table.focus()
+        self._update_status()
+
+    @on(FileTable.Activated)
+    def _activated(self, event: FileTable.Activated) -> None:
+        self.action_download()
+
+    # -- filter and sort ------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DELAY, self.apply_filter)
+
+    def apply_filter(self) -> None:
+        text = self.query_one("#filter", Input).value
+        for table in self.query(FileTable):
+            table.set_filter(text)
+        self._update_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.apply_filter()
+        self.active_table.focus()
+
+    def key_escape(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display:
+            box.value = ""
+            box.display = False
+            self.apply_filter()
+            self.active_table.focus()
+
+    def action_sort(self) -> None:
+        table = self.active_table
+        keys = [c.key for c in table.columns]
+        table.sort_by(keys[(keys.index(table.sort_key) + 1) % len(keys)])
+
+    def action_other_tab(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = "tab-shared" if tabs.active == "tab-own" else "tab-own"
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def action_quit(self) -> None:
+        self.app.exit(0)
+
+    def action_activity(self) -> None:
+        self.app.push_screen(ActivityScreen(self.vault, self.user))
+
+    def action_upload(self) -> None:
+        def done(count: int | None) -> None:
+            if count:
+                self.notify(f"Uploaded {count} file{'s' if count != 1 else ''}")
+            self.reload()
+
+        self.app.push_screen(UploadScreen(self.vault, self.user, Path.cwd()), done)
+
+    def action_download(self, version: int | None = None) -> None:
+        entry = self._selected()
+        if entry is None:
+            return
+
+        def done(path: Path | None) -> None:
+            if path is not None:
+                self.notify(f"Saved to {path}", markup=False)
+
+        self.app.push_screen(DownloadDialog(self.vault, self.user, entry, Path.cwd()), done)
+
+    def action_share(self) -> None:
+        entry = self._selected(own_only=True)
+        if entry is not None:
+            self.app.push_screen(ShareDialog(self.vault, self.user, entry), lambda _: self.reload())
+
+    def action_rename(self) -> None:
+        entry = self._selected(own_only=True)
+        if entry is None:
+            return
+
+        def done(renamed: FileEntry | None) -> None:
+            if renamed is not None:
+                self.notify(f"Renamed to {renamed.name}", markup=False)
+                self.reload()
+
+        self.app.push_screen(RenameDialog(self.vault, self.user, entry), done)
+
+    def action_versions(self) -> None:
+        entry = self._selected(own_only=True)
+        if entry is not None:
+            self.app.push_screen(VersionsDialog(self.vault, self.user, entry))
+
+    def action_delete(self) -> None:
+        entry = self._selected(own_only=True)
+        if entry is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._delete(entry)
+
+        self.app.push_screen(ConfirmDelete(entry), confirmed)
+
+    @work(thread=True, exclusive=True, group="files-change")
+    def _delete(self, entry: FileEntry) -> None:
+        try:
+            files.delete(self.vault, self.user, entry.id)
+        except VaultError as e:
+            self.notify(str(e), severity="error", markup=False)
+            return
+        self.notify(f"Deleted {entry.name}", markup=False)
+        self.app.call_from_thread(self.reload)
+
+    def action_logout(self) -> None:
+        self._logout()
+
+    @work(thread=True, exclusive=True, group="files-change")
+    def _logout(self) -> None:
+        try:
+            sessions.logout_local(self.vault)
+        except VaultError as e:
+            self.notify(str(e), severity="error", markup=False)
+        self.post_message(LoggedOut())

@@ -1,0 +1,115 @@
+"""Log in, or create an account: the first screen unless a saved session is still valid."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Static
+
+from vault.core import Vault, sessions, users
+from vault.core.errors import VaultError
+from vault.tui.messages import LoggedIn
+
+
+class LoginScreen(Screen[None]):
+    """Username and password; Enter in the password field submits."""
+
+    AUTO_FOCUS = "#username"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "toggle_mode", "Log in / new account"),
+        Binding("ctrl+q", "app.quit", "Quit"),
+        # Priority: handled the moment the key arrives, before keys typed after it are routed,
+        # so a password manager's `name<Tab>password<Enter>` burst lands in the right fields.
+        Binding("tab", "move_focus(1)", "Next field", show=False, priority=True),
+        Binding("shift+tab", "move_focus(-1)", "Previous field", show=False, priority=True),
+        Binding("enter", "enter", "Next field / submit", show=False, priority=True),
+    ]
+
+    registering: reactive[bool] = reactive(False)
+    """Create an account instead of logging in."""
+
+    def __init__(self, vault: Vault) -> None:
+        super().__init__()
+        self.vault = vault
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="login-box"):
+            yield Static("vault", id="login-title")
+            yield Static("Log in to your vault", id="login-subtitle")
+            yield Input(placeholder="Username", id="username")
+            yield Input(placeholder="Password", password=True, id="password")
+            yield Static("", id="login-error", markup=False)
+            with Horizontal(id="login-buttons"):
+                yield Button("Log in", variant="primary", id="submit")
+                yield Button("Create an account", id="switch")
+        yield Footer()
+
+    def watch_registering(self, registering: bool) -> None:
+        self.query_one("#login-subtitle", Static).update(
+            "Create an account (username: letters, digits, . _ -; password: 6+ characters)"
+            if registering
+            else "Log in to your vault"
+        )
+        self.query_one("#submit", Button).label = "Create account" if registering else "Log in"
+        self.query_one("#switch", Button).label = (
+            "I have an account" if registering else "Create an account"
+        )
+        self.show_error("")
+
+    def action_toggle_mode(self) -> None:
+        self.registering = not self.registering
+
+    @on(Button.Pressed, "#switch")
+    def _switch(self) -> None:
+        self.action_toggle_mode()
+
+    def action_move_focus(self, direction: int) -> None:
+        if direction > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
+
+    def action_enter(self) -> None:
+        """Enter in the username field moves on at once; elsewhere it keeps its usual meaning.
+
+        In the password field Enter must wait behind the characters typed before it, so it
+        goes the ordinary way (Input.Submitted), in order with them.
+        """
+        if self.focused is not self.query_one("#username"):
+            raise SkipAction()
+        self.set_focus(self.query_one("#password", Input))  # now, not after a refresh
+
+    @on(Input.Submitted, "#password")
+    @on(Button.Pressed, "#submit")
+    def submit(self) -> None:
+        name = self.query_one("#username", Input).value.strip()
+        password = self.query_one("#password", Input).value
+        if not name:
+            self.show_error("Enter your username")
+            return
+        self.show_error("Creating your account…" if self.registering else "Logging in…", busy=True)
+        self._authenticate(name, password, self.registering)
+
+    def show_error(self, text: str, busy: bool = False) -> None:
+        error = self.query_one("#login-error", Static)
+        error.update(text)
+        error.set_class(busy, "-busy")
+
+    @work(thread=True, exclusive=True, group="login")
+    def _authenticate(self, name: str, password: str, register: bool) -> None:
+        """argon2 is slow on purpose: keep it off the event loop."""
+        try:
+            if register:
+                users.register(self.vault, name, password)
+            user, token = sessions.login_local(self.vault, name, password, "tui")
+        except VaultError as e:
+            self.app.call_from_thread(self.show_error, str(e))
+            return
+        self.post_message(LoggedIn(user, token))
