@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from common import make_file
+
 VAULT = [sys.executable, "-m", "vault"]
 
 
@@ -43,15 +45,6 @@ def timed(argv: list[str] | str, env: dict[str, str], **kw: object) -> tuple[flo
 
 def median_of(runs: int, fn: Callable[[int], float]) -> float:
     return statistics.median(fn(i) for i in range(runs))
-
-
-def make_file(path: Path, size: int) -> None:
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            n = min(left, 16 << 20)
-            f.write(os.urandom(n))
-            left -= n
 
 
 def touch_content(path: Path, i: int) -> None:

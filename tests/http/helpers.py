@@ -140,3 +140,20 @@ def multipart_headers(boundary: str = "vaultboundary") -> dict[str, str]:
 def tmp_files(vault_dir: Path) -> list[str]:
     tmp = vault_dir / "tmp"
     return sorted(os.listdir(tmp)) if tmp.is_dir() else []
+
+
+def start_raw_upload(
+    server: Server, token: str, name: str, host: str = "127.0.0.1"
+) -> socket.socket:
+    """Begin a multipart upload announcing 100 MB and send 3 MB of it; return the socket."""
+    head = multipart([("file", name, b"")]).split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+    sock = server.connect()
+    sock.sendall(
+        f"POST /upload HTTP/1.1\r\nHost: {host}\r\n".encode()
+        + f"Authorization: Bearer {token}\r\n".encode()
+        + b"Content-Type: multipart/form-data; boundary=vaultboundary\r\n"
+        + b"Content-Length: 100000000\r\n\r\n"
+        + head
+        + b"x" * 3_000_000
+    )
+    return sock

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.http.helpers import Server, multipart, tmp_files, wait_for
+from tests.http.helpers import Server, start_raw_upload, tmp_files, wait_for
 from tests.support import ALICE_PW
 from vault.core import files, sessions
 from vault.core.models import User
@@ -30,16 +30,7 @@ def test_sigterm_during_an_upload_keeps_nothing(
 ) -> None:
     server: Server = make_server()
     _, token = sessions.login(v, "alice", ALICE_PW, client="test")
-    head = multipart([("file", "inflight.bin", b"")]).split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-    sock = server.connect()
-    sock.sendall(
-        b"POST /upload HTTP/1.1\r\nHost: localhost\r\n"
-        + f"Authorization: Bearer {token}\r\n".encode()
-        + b"Content-Type: multipart/form-data; boundary=vaultboundary\r\n"
-        + b"Content-Length: 100000000\r\n\r\n"
-        + head
-        + b"x" * 3_000_000
-    )
+    sock = start_raw_upload(server, token, "inflight.bin", host="localhost")
     wait_for(lambda: tmp_files(vault_dir) != [], what="the upload to reach the store")
     assert server.stop(signal.SIGTERM) == 0
     reply = sock.recv(4096)

@@ -12,6 +12,7 @@ from tests.http.helpers import (
     assert_text,
     multipart,
     multipart_headers,
+    start_raw_upload,
     tmp_files,
     wait_for,
 )
@@ -124,16 +125,7 @@ def test_disconnect_mid_upload_stores_nothing(
     server: Server, alice: User, v: Vault, vault_dir
 ) -> None:
     _, token = sessions.login(v, "alice", ALICE_PW, client="test")
-    head = multipart([("file", "partial.bin", b"")]).split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-    sock = server.connect()
-    sock.sendall(
-        b"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        + f"Authorization: Bearer {token}\r\n".encode()
-        + b"Content-Type: multipart/form-data; boundary=vaultboundary\r\n"
-        + b"Content-Length: 100000000\r\n\r\n"
-        + head
-        + b"x" * 3_000_000
-    )
+    sock = start_raw_upload(server, token, "partial.bin", host="127.0.0.1")
     wait_for(lambda: tmp_files(vault_dir) != [], what="the upload to reach the store")
     sock.close()
     wait_for(lambda: tmp_files(vault_dir) == [], what="the partial upload to be dropped")
