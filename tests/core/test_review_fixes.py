@@ -209,3 +209,41 @@ def test_corrupt_download_reports_the_object_it_read(v: Vault, alice: User, tmp_
     with pytest.raises(CorruptObject) as exc:
         files.download_to(v, alice, entry.id, out)
     assert exc.value.identity == (st.st_dev, st.st_ino)
+
+
+def test_several_streamed_uploads_are_stored_all_or_nothing(
+    v: Vault, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vault.core.errors import StorageFull
+
+    real = files._commit_version
+    calls = []
+
+    def second_fails(*args: object, **kwargs: object):
+        calls.append(1)
+        if len(calls) == 2:
+            raise StorageFull()
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files, "_commit_version", second_fails)
+    ups = [files.Upload(v, alice, "one.txt"), files.Upload(v, alice, "two.txt")]
+    for up in ups:
+        up.write(b"data of " + up.name.encode())
+    with pytest.raises(StorageFull):
+        files.commit_all(v, ups)
+    for up in ups:
+        up.abort()
+    assert files.list_files(v, alice).own == []
+
+
+def test_unencodable_text_is_refused_not_crashed_on(v: Vault, alice: User) -> None:
+    from vault.core.errors import InvalidPassword, NoSuchUser
+
+    with pytest.raises(LoginFailed):
+        users.authenticate(v, "\ud800", "password1")
+    with pytest.raises(LoginFailed):
+        users.authenticate(v, "alice", "\ud800abcdefg")
+    with pytest.raises(InvalidPassword):
+        users.register(v, "carol", "\ud800abcdefg")
+    with pytest.raises(NoSuchUser):
+        users.find(v, "\ud800")

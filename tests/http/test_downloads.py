@@ -116,7 +116,8 @@ def test_corrupt_content_never_arrives_whole(
             for chunk in r.iter_raw():
                 got += chunk
     assert len(got) < size  # a truncated transfer, never complete wrong bytes
-    assert bytes(got) == data[: len(got)] or len(got) >= size // 2  # only the bad tail is held
+    # Bytes before the last chunk go out as they are read (hashing cannot know sooner), so a
+    # client may hold some wrong bytes, but never a complete response: the transfer fails.
     assert not path.exists()
     assert any(p.name.startswith(e.sha256) for p in (v.paths.quarantine).iterdir())
     # the next try fails before any byte is sent, with one line; the server lives on

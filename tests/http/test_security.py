@@ -12,8 +12,13 @@ from vault.core.vault import Vault
 
 
 @pytest.mark.parametrize(
-    "host", ["evil.example", "evil.example:8000", "127.0.0.1.evil.example", ""]
-)
+    "host",
+    [
+        "evil.example", "evil.example:8000", "127.0.0.1.evil.example", "",
+        "localhost.evil.example", "[::1].evil.example", "[::1]evil.example",
+        "localhost:evil.example", "localhost:80@evil.example", "127.0.0.1:80, evil.example",
+    ],
+)  # fmt: skip
 def test_foreign_host_is_refused(server: Server, alice_http: httpx.Client, host: str) -> None:
     """A rebinding page reaches 127.0.0.1 but still sends its own name as Host."""
     for method, path in [("GET", "/files"), ("POST", "/login")]:
@@ -64,11 +69,45 @@ def test_no_cors_headers(server: Server, alice_http: httpx.Client) -> None:
     assert not any(k.lower().startswith("access-control-") for k in r.headers)
 
 
-def test_login_cookie_is_not_readable_by_scripts_and_strict(server: Server, alice: User) -> None:
+def test_login_sets_only_the_session_cookie(server: Server, alice: User) -> None:
     c = login(server, "alice", ALICE_PW)
     c.close()
-    # checked in detail by test_contract; here: nothing else is set besides the session
+    # HttpOnly and SameSite=Strict are checked in test_contract; here: nothing else is set
     assert list(c.cookies.keys()) == ["vault_session"]
+
+
+def test_two_host_headers_are_refused(server: Server) -> None:
+    sock = server.connect()
+    sock.sendall(b"GET /whoami HTTP/1.1\r\nHost: evil.example\r\nHost: localhost\r\n\r\n")
+    reply = b""
+    while b"\r\n\r\n" not in reply:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        reply += chunk
+    sock.close()
+    assert reply.startswith(b"HTTP/1.1 403"), reply[:100]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"username": "\\ud800", "password": "password1"}',
+        '{"username": "alice", "password": "\\ud800abcdefg"}',
+    ],
+)
+@pytest.mark.parametrize("path", ["/login", "/register"])
+def test_text_that_is_not_unicode_is_a_clear_refusal(
+    server: Server, alice: User, path: str, body: str
+) -> None:
+    r = httpx.post(server.url + path, content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code in (400, 401), r.text
+    assert "\n" not in r.text and "Internal" not in r.text
+
+
+def test_a_logged_out_client_learns_that_before_its_body_is_read(server: Server) -> None:
+    r = httpx.post(server.url + "/share", content=b"x" * 200_000)
+    assert r.status_code == 401 and r.text == "Login required"
 
 
 def test_forwarded_for_does_not_dodge_the_client_throttle(server: Server, v: Vault) -> None:

@@ -125,7 +125,7 @@ def _by_name(v: Vault, user: User, name: str) -> FileEntry:
 def owned(v: Vault, user: User, ref: str | int) -> FileEntry:
     """`resolve`, then insist the user owns it (NotOwner if it was only shared with them)."""
     entry = resolve(v, user, ref)
-    if entry.owner_id != user.id:
+    if not entry.is_owned_by(user):
         raise NotOwner(entry.id)
     return entry
 
@@ -206,7 +206,7 @@ class Upload:
         self._writer.write(data)
 
     def commit(self) -> FileEntry:
-        return _publish(self._v, self._user, self.name, self._writer)
+        return commit_all(self._v, [self])[0]
 
     def abort(self) -> None:
         self._writer.discard()
@@ -216,6 +216,27 @@ class Upload:
 
     def __exit__(self, *exc: object) -> None:
         self.abort()
+
+
+def commit_all(v: Vault, uploads: list[Upload]) -> list[FileEntry]:
+    """Store several streamed uploads all together or not at all (one transaction).
+
+    Objects are published first (an unreferenced object is harmless: gc removes it), then
+    every row goes into one write transaction, so a failure at any point stores no entry.
+    """
+    for up in uploads:
+        up._writer.finish()
+    with v.store.pin():
+        published = [(up, up._writer.publish()) for up in uploads]
+        with write(v.db):
+            ids = [
+                _commit_version(v, up._user, up.name, sha, up._writer.size).id
+                for up, sha in published
+            ]
+        for up, sha in published:
+            if up._writer.published is not None:
+                integrity.vouch(v.db, sha, up._writer.published)
+    return [resolve(v, up._user, file_id) for up, file_id in zip(uploads, ids, strict=True)]
 
 
 def _publish(v: Vault, user: User, name: str, writer: ObjectWriter) -> FileEntry:

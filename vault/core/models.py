@@ -30,6 +30,10 @@ class FileEntry:
     """Usernames the file is shared with, sorted (only filled for the owner's own files)."""
     versions: int = 1
 
+    def is_owned_by(self, user: User) -> bool:
+        """The owner-only rule (rename, delete, share, versions): the one place it is written."""
+        return self.owner_id == user.id
+
     def as_dict(self, own: bool) -> dict[str, object]:
         """The JSON object shared by `vault ls --json` and HTTP `/files?details=1`."""
         d: dict[str, object] = {

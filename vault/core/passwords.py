@@ -21,6 +21,16 @@ def check_password_rule(password: str) -> None:
         raise InvalidPassword(f"A password is {MIN_PASSWORD} to {MAX_PASSWORD} characters long")
     if "\x00" in password:
         raise InvalidPassword("A password cannot contain a NUL character")
+    if not _encodable(password):
+        raise InvalidPassword("A password must be valid text (it holds a lone surrogate)")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class Hasher:
@@ -38,6 +48,8 @@ class Hasher:
 
     def verify(self, stored: str | None, password: str) -> bool:
         """True if `password` matches `stored`; with no stored hash, spend the same time."""
+        if not isinstance(password, str) or not _encodable(password):
+            password, stored = "", None  # cannot match; still spend the time
         if stored is None and self._dummy is None:
             # Verifying against this when a user does not exist keeps timing alike for both
             # cases. Made on first need: hashing costs 64 MiB and ~0.1 s, too much for start-up.

@@ -16,7 +16,7 @@ from vault.core.errors import (
     UsernameTaken,
 )
 from vault.core.models import User
-from vault.core.names import clean_username
+from vault.core.names import USERNAME_RE, clean_username, printable
 from vault.core.passwords import check_password_rule
 from vault.core.vault import Vault
 
@@ -55,13 +55,17 @@ def authenticate(v: Vault, username: str, password: str, client: str = "local") 
     `client` names where the attempt comes from (`local_client("cli")`, `http 127.0.0.1`):
     failures are counted per username and per client.
     """
-    user_key = f"user:{str(username).lower()}"
-    keys = [user_key, f"client:{client}"]
+    # a name that breaks the rule cannot exist; it is still counted and still costs the time
+    valid = isinstance(username, str) and USERNAME_RE.fullmatch(username) is not None
+    name = username.lower() if valid else printable(username)
+    user_key = f"user:{name}"
+    keys = [user_key, f"client:{printable(client)}"]
     pending = _count_attempt(v, keys)  # counted before the slow check: bursts cannot slip past
-    row = v.db.execute(
-        "SELECT id, username, password_hash FROM users WHERE username_key = ?",
-        [str(username).lower()],
-    ).fetchone()
+    row = None
+    if valid:
+        row = v.db.execute(
+            "SELECT id, username, password_hash FROM users WHERE username_key = ?", [name]
+        ).fetchone()
     stored = row[2] if row else None
     if not isinstance(password, str) or not v.hasher.verify(stored, password):
         raise LoginFailed()  # the attempt stays counted as a failure
@@ -150,6 +154,8 @@ def _by_id(v: Vault, user_id: int) -> tuple[int, str] | None:
 
 
 def _by_name(v: Vault, name: str) -> tuple[int, str] | None:
+    if not isinstance(name, str) or USERNAME_RE.fullmatch(name) is None:
+        return None  # no such name can exist (and odd text never reaches SQLite)
     return v.db.execute(
         "SELECT id, username FROM users WHERE username_key = ?", [name.lower()]
     ).fetchone()

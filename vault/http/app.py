@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import re
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -157,10 +156,10 @@ def json_endpoint(path: str, handler: JsonHandler) -> Callable[[Request], Any]:
     """
 
     async def endpoint(request: Request) -> Response:
+        user = await run_in_threadpool(current_user, request)
         raw = await read_body(request)
 
         def call() -> Response:
-            user = current_user(request)
             return handler(request, vault_of(request), user, parse_json(raw, path))
 
         return await run_in_threadpool(call)
@@ -171,7 +170,7 @@ def json_endpoint(path: str, handler: JsonHandler) -> Callable[[Request], Any]:
 # -- accounts -----------------------------------------------------------------------------------
 
 
-def _argon2_gate(request: Request) -> threading.BoundedSemaphore:
+def _argon2_gate(request: Request) -> anyio.Semaphore:
     """argon2 takes 64 MiB and a core's worth of time per call: a few at a time, not 40."""
     return request.app.state.argon2_gate
 
@@ -184,8 +183,7 @@ async def login(request: Request) -> Response:
         username = field_str(data, "username")
         password = field_str(data, "password")
         client = f"http {request.client.host if request.client else 'unknown'}"
-        with _argon2_gate(request):
-            user, token = sessions.login(vault_of(request), username, password, client=client)
+        user, token = sessions.login(vault_of(request), username, password, client=client)
         response = text(contract.WELCOME.format(username=user.username))
         response.set_cookie(
             contract.COOKIE,
@@ -197,7 +195,9 @@ async def login(request: Request) -> Response:
         )
         return response
 
-    return await run_in_threadpool(call)
+    # waiting for the gate happens on the loop: queued logins hold no worker thread
+    async with _argon2_gate(request):
+        return await run_in_threadpool(call)
 
 
 async def register(request: Request) -> Response:
@@ -207,14 +207,15 @@ async def register(request: Request) -> Response:
         data = parse_json(raw, "/register")
         username = field_str(data, "username")
         password = field_str(data, "password")
-        with _argon2_gate(request):
-            try:
-                user = users.register(vault_of(request), username, password)
-            except UsernameTaken:
-                return text(contract.REGISTER_TAKEN)
+        try:
+            user = users.register(vault_of(request), username, password)
+        except UsernameTaken:
+            return text(contract.REGISTER_TAKEN)
         return text(contract.REGISTER_OK.format(username=user.username))
 
-    return await run_in_threadpool(call)
+    # waiting for the gate happens on the loop: queued logins hold no worker thread
+    async with _argon2_gate(request):
+        return await run_in_threadpool(call)
 
 
 def logout(request: Request) -> Response:
@@ -375,7 +376,8 @@ async def on_disconnect(request: Request, exc: Exception) -> Response:
 async def on_crash(request: Request, exc: Exception) -> Response:
     """Anything unexpected: one line for the client, the traceback for the server log."""
     # the server re-raises it after this answer, and uvicorn logs the traceback
-    log.error("%s %s failed: %r", request.method, request.url.path, exc)
+    # the type only: an exception's text may quote what the client sent (a password)
+    log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
     return text(contract.INTERNAL_ERROR, 500, headers={"connection": "close"})
 
 
@@ -413,7 +415,7 @@ def make_app(
     app.state.vault = v
     app.state.max_upload = max_upload
     app.state.transfers = set()
-    app.state.argon2_gate = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+    app.state.argon2_gate = anyio.Semaphore(max(2, os.cpu_count() or 2))
     return app
 
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from starlette.responses import PlainTextResponse
@@ -22,14 +23,17 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+_HOST = re.compile(r"(?P<name>\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::\d{1,5})?")
+
+
 def split_host(host: str) -> str:
-    """The name part of a Host header value (`[::1]:8000` -> `[::1]`), lower case."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        end = host.find("]")
-        return host[: end + 1] if end > 0 else host
-    name, _, _port = host.partition(":")
-    return name.rstrip(".")
+    """The name part of a Host header value (`[::1]:8000` -> `[::1]`), lower case.
+
+    Strict: a name (or a bracketed IPv6 address) and an optional port, nothing else, so
+    `localhost:80@evil.com` or `[::1].evil.com` give "" and are refused.
+    """
+    m = _HOST.fullmatch(host.strip().lower())
+    return m.group("name").rstrip(".") if m else ""
 
 
 class GuardMiddleware:
@@ -44,10 +48,12 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        host = headers.get("host", "")
+        hosts = [v for k, v in scope["headers"] if k.lower() == b"host"]
+        host = headers.get("host", "") if len(hosts) == 1 else ""  # two Host headers: refuse
         if split_host(host) not in self.allowed:
-            server = scope.get("server") or ("127.0.0.1", 8000)
-            url = f"http://127.0.0.1:{server[1]}/"
+            address, port = (scope.get("server") or ("127.0.0.1", 8000))[:2]
+            shown = f"[{address}]" if ":" in str(address) else address
+            url = f"http://{shown}:{port}/"
             body = contract.FORBIDDEN_HOST.format(host=host, url=url)
             await PlainTextResponse(body, 403)(scope, receive, send)
             return

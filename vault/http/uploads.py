@@ -112,9 +112,8 @@ class _Writer(threading.Thread):
                         uploads.append(files.Upload(self.v, self.user, arg, self.max_size))
                     elif op == "data":
                         uploads[-1].write(arg)
-                    elif op == "commit":
-                        for upload in uploads:
-                            self.entries.append(upload.commit())
+                    elif op == "commit":  # all parts, or none of them
+                        self.entries.extend(files.commit_all(self.v, uploads))
                 except BaseException as e:  # handed to the loop, which answers the client
                     self.error = e
                 finally:

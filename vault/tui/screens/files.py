@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from vault.core import Vault, events, files, sessions
-from vault.core.errors import NotLoggedIn, VaultError
+from vault.core.errors import NotLoggedIn, NotOwner, VaultError
 from vault.core.models import FileEntry, Listing, User
 from vault.format import human_size
 from vault.tui.commands import FileCommands
@@ -153,12 +153,8 @@ class FilesScreen(Screen[None]):
         if entry is None:
             self.notify("No file selected", severity="warning")
             return None
-        if own_only and entry.owner_id != self.user.id:
-            self.notify(
-                f"{entry.name} belongs to {entry.owner}; only its owner can do that",
-                severity="warning",
-                markup=False,
-            )
+        if own_only and not entry.is_owned_by(self.user):
+            self.notify(NotOwner(entry.id).message, severity="warning", markup=False)
             return None
         return entry
 

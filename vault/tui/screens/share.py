@@ -32,7 +32,8 @@ class ShareDialog(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
-        Binding("ctrl+x", "revoke", "Revoke selected"),
+        # priority: the recipient Input has focus and binds ctrl+x to "cut"
+        Binding("ctrl+x", "revoke", "Revoke selected", priority=True),
         Binding("down", "to_matches", "Matches", show=False),
     ]
 
