@@ -158,13 +158,13 @@ def seed_files(env: dict[str, str], count: int) -> None:
     """Add `count` small files for the bench user straight into the database (fast setup)."""
     code = f"""
 import os
-from vault.core import Vault, files, sessions
+from vault.core import Vault, files, sessions, uploads
 from vault.core.db import write
 v = Vault(os.environ["VAULT_HOME"])
 user, _ = sessions.current_user(v)
 src = os.path.join(os.environ["VAULT_HOME"], "..", "seed.txt")
 open(src, "w").write("seed")
-e = files.upload_path(v, user, src, name="seed-0")
+e = uploads.upload_path(v, user, src, name="seed-0")
 with write(v.db) as db:
     for i in range(1, {count}):
         fid = db.execute("INSERT INTO files (owner_id, name, created_at) VALUES (?, ?, ?)",

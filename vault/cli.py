@@ -174,7 +174,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    from vault.core import files
+    from vault.core import uploads
     from vault.core.errors import VaultError
 
     if args.name is not None and len(args.paths) > 1:
@@ -191,7 +191,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
             size = None
         bar = _Bar(args.name or os.path.basename(path), size)
         try:
-            entry = files.upload_path(v, user, source, name=args.name, progress=bar)
+            entry = uploads.upload_path(v, user, source, name=args.name, progress=bar)
         except VaultError as e:
             bar.close()
             _error(str(e))
@@ -204,13 +204,15 @@ def cmd_upload(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from vault.core import files
+    from vault.core import downloads, files
 
     v, user = _session(args)
     entry = files.resolve(v, user, args.file)
     bar = _Bar(entry.name, entry.size)
     try:
-        path = files.download_to(v, user, entry.id, args.output, version=args.version, progress=bar)
+        path = downloads.download_to(
+            v, user, entry.id, args.output, version=args.version, progress=bar
+        )
     finally:
         bar.close()
     print(f"Downloaded {entry.name} to {path}")

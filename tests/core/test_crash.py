@@ -13,13 +13,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from vault.core import Vault, files, upkeep, users
+from vault.core import Vault, files, upkeep, uploads, users
 from vault.core.passwords import Hasher
 
 WORKER = textwrap.dedent(
     """
     import os, sys
-    from vault.core import Vault, files, upkeep, users
+    from vault.core import Vault, files, upkeep, uploads, users
     from vault.core.errors import UsernameTaken
     from vault.core.passwords import Hasher
 
@@ -40,7 +40,7 @@ WORKER = textwrap.dedent(
             data = os.urandom(1 << (10 + i % 12))
         with open(src, "wb") as f:
             f.write(data)
-        entry = files.upload_path(v, user, src, name=f"f{i % 7}")
+        entry = uploads.upload_path(v, user, src, name=f"f{i % 7}")
         if i % 4 == 0:
             files.delete(v, user, entry.id)
         if i % 5 == 0:
@@ -92,7 +92,7 @@ def test_sigkill_at_arbitrary_points_keeps_invariants(vault_dir: Path, tmp_path:
     user = users.find(v, "killed")
     src = tmp_path / "after.txt"
     src.write_bytes(b"still works")
-    assert files.upload_path(v, user, src).size == 11
+    assert uploads.upload_path(v, user, src).size == 11
 
 
 def test_four_writers_and_gc_at_once(vault_dir: Path, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vault.core import Vault, files, shares
+from vault.core import Vault, downloads, files, shares, uploads
 from vault.core.errors import (
     Cancelled,
     DestinationError,
@@ -37,7 +37,7 @@ def test_upload_lays_out_a_read_only_object_named_by_its_hash(
     v: Vault, alice: User, tmp_path: Path
 ) -> None:
     data = b"meow" * 1000
-    entry = files.upload_path(v, alice, make(tmp_path, "Cat03.jpg", data))
+    entry = uploads.upload_path(v, alice, make(tmp_path, "Cat03.jpg", data))
     sha = hashlib.sha256(data).hexdigest()
     assert (entry.name, entry.size, entry.sha256, entry.versions) == ("Cat03.jpg", 4000, sha, 1)
     obj = v.paths.objects / sha[:2] / sha
@@ -54,33 +54,33 @@ def test_same_content_is_stored_once_across_users(
     v: Vault, alice: User, bob: User, tmp_path: Path
 ) -> None:
     data = os.urandom(100_000)
-    a = files.upload_path(v, alice, make(tmp_path, "a.bin", data))
-    b = files.upload_path(v, bob, make(tmp_path, "b.bin", data))
+    a = uploads.upload_path(v, alice, make(tmp_path, "a.bin", data))
+    b = uploads.upload_path(v, bob, make(tmp_path, "b.bin", data))
     assert a.sha256 == b.sha256 and a.id != b.id
     assert len(objects(v)) == 1
 
 
 def test_empty_file(v: Vault, alice: User, tmp_path: Path) -> None:
-    entry = files.upload_path(v, alice, make(tmp_path, "empty", b""))
+    entry = uploads.upload_path(v, alice, make(tmp_path, "empty", b""))
     assert entry.size == 0
     assert entry.sha256 == hashlib.sha256(b"").hexdigest()
-    out = files.download_to(v, alice, entry.id, tmp_path / "out" if False else tmp_path)
+    out = downloads.download_to(v, alice, entry.id, tmp_path / "out" if False else tmp_path)
     assert out.name == "empty (1)" and out.read_bytes() == b""
 
 
 def test_reupload_adds_a_version_and_keeps_the_old(v: Vault, alice: User, tmp_path: Path) -> None:
-    first = files.upload_path(v, alice, make(tmp_path, "notes.txt", b"one"))
-    second = files.upload_path(v, alice, make(tmp_path, "notes.txt", b"two"))
+    first = uploads.upload_path(v, alice, make(tmp_path, "notes.txt", b"one"))
+    second = uploads.upload_path(v, alice, make(tmp_path, "notes.txt", b"two"))
     assert second.id == first.id and second.versions == 2
     vs = files.versions(v, alice, "notes.txt")
     assert [(x.number, x.size) for x in vs] == [(1, 3), (2, 3)]
     out = tmp_path / "out"
     out.mkdir()
-    old = files.download_to(v, alice, first.id, out, version=1)
-    new = files.download_to(v, alice, first.id, out)
+    old = downloads.download_to(v, alice, first.id, out, version=1)
+    new = downloads.download_to(v, alice, first.id, out)
     assert (old.read_bytes(), new.read_bytes()) == (b"one", b"two")
     with pytest.raises(NoSuchVersion):
-        files.download_to(v, alice, first.id, out, version=3)
+        downloads.download_to(v, alice, first.id, out, version=3)
 
 
 def test_upload_from_a_pipe(v: Vault, alice: User) -> None:
@@ -92,18 +92,18 @@ def test_upload_from_a_pipe(v: Vault, alice: User) -> None:
             f.write(data)
 
     threading.Thread(target=feed).start()
-    entry = files.upload_path(v, alice, f"/dev/fd/{r}", name="piped.bin")
+    entry = uploads.upload_path(v, alice, f"/dev/fd/{r}", name="piped.bin")
     os.close(r)
     assert entry.size == len(data) and entry.sha256 == hashlib.sha256(data).hexdigest()
 
 
 def test_streamed_upload_commit_and_abort(v: Vault, alice: User) -> None:
-    with files.Upload(v, alice, "stream.bin") as up:
+    with uploads.Upload(v, alice, "stream.bin") as up:
         up.write(b"a" * 10)
         up.write(memoryview(b"b" * 10))
         entry = up.commit()
     assert entry.size == 20
-    with files.Upload(v, alice, "dropped.bin") as up:
+    with uploads.Upload(v, alice, "dropped.bin") as up:
         up.write(b"partial")
     assert [e.name for e in files.list_files(v, alice).own] == ["stream.bin"]
     assert list(v.paths.tmp.iterdir()) == []
@@ -117,7 +117,7 @@ def test_cancel_from_progress_leaves_nothing(v: Vault, alice: User, tmp_path: Pa
         raise Cancelled()
 
     with pytest.raises(Cancelled):
-        files.upload_path(v, alice, src, progress=cancel)
+        uploads.upload_path(v, alice, src, progress=cancel)
     assert files.list_files(v, alice).own == []
     assert list(v.paths.tmp.iterdir()) == [] and objects(v) == []
 
@@ -136,16 +136,16 @@ def test_disk_full_during_upload_stores_nothing(
 
     monkeypatch.setattr(os, "copy_file_range", full)
     with pytest.raises(StorageFull):
-        files.upload_path(v, alice, src)
+        uploads.upload_path(v, alice, src)
     assert files.list_files(v, alice).own == []
     assert list(v.paths.tmp.iterdir()) == [] and objects(v) == []
 
 
 def test_missing_source_and_folder_source(v: Vault, alice: User, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="No such file"):
-        files.upload_path(v, alice, tmp_path / "nope.txt")
+        uploads.upload_path(v, alice, tmp_path / "nope.txt")
     with pytest.raises(SourceError, match="folder"):
-        files.upload_path(v, alice, tmp_path)
+        uploads.upload_path(v, alice, tmp_path)
 
 
 @pytest.mark.parametrize("name", ["../escape", "a/b", "nul\x00", "line\nfeed", "x" * 256])
@@ -154,25 +154,25 @@ def test_bad_upload_names_are_refused_before_writing(
 ) -> None:
     src = make(tmp_path, "ok.txt", b"data")
     with pytest.raises(InvalidName):
-        files.upload_path(v, alice, src, name=name)
+        uploads.upload_path(v, alice, src, name=name)
     assert objects(v) == [] and list(v.paths.tmp.iterdir()) == []
 
 
 def test_unicode_and_spaces_round_trip(v: Vault, alice: User, tmp_path: Path) -> None:
     name = "résumé final (v2) 日本.pdf"
-    entry = files.upload_path(v, alice, make(tmp_path, "src", b"pdf"), name=name)
+    entry = uploads.upload_path(v, alice, make(tmp_path, "src", b"pdf"), name=name)
     out = tmp_path / "out"
     out.mkdir()
-    assert files.download_to(v, alice, entry.id, out) == out / name
+    assert downloads.download_to(v, alice, entry.id, out) == out / name
 
 
 def test_download_never_overwrites(v: Vault, alice: User, tmp_path: Path) -> None:
-    entry = files.upload_path(v, alice, make(tmp_path, "report.tar.gz", b"new"))
+    entry = uploads.upload_path(v, alice, make(tmp_path, "report.tar.gz", b"new"))
     out = tmp_path / "out"
     out.mkdir()
     (out / "report.tar.gz").write_bytes(b"precious")
-    first = files.download_to(v, alice, entry.id, out)
-    second = files.download_to(v, alice, "report.tar.gz", out)
+    first = downloads.download_to(v, alice, entry.id, out)
+    second = downloads.download_to(v, alice, "report.tar.gz", out)
     assert (out / "report.tar.gz").read_bytes() == b"precious"
     assert [first.name, second.name] == ["report.tar (1).gz", "report.tar (2).gz"]
     assert sorted(p.name for p in out.iterdir()) == [
@@ -186,28 +186,28 @@ def test_download_of_a_255_byte_name_twice_stays_within_the_limit(
     v: Vault, alice: User, tmp_path: Path
 ) -> None:
     name = "n" * 251 + ".txt"
-    entry = files.upload_path(v, alice, make(tmp_path, "src", b"x"), name=name)
+    entry = uploads.upload_path(v, alice, make(tmp_path, "src", b"x"), name=name)
     out = tmp_path / "out"
     out.mkdir()
-    files.download_to(v, alice, entry.id, out)
-    again = files.download_to(v, alice, entry.id, out)
+    downloads.download_to(v, alice, entry.id, out)
+    again = downloads.download_to(v, alice, entry.id, out)
     assert len(again.name.encode()) <= 255 and again.name.endswith(" (1).txt")
 
 
 def test_download_into_bad_folders(v: Vault, alice: User, tmp_path: Path) -> None:
-    entry = files.upload_path(v, alice, make(tmp_path, "f.txt", b"x"))
+    entry = uploads.upload_path(v, alice, make(tmp_path, "f.txt", b"x"))
     with pytest.raises(DestinationError, match="does not exist"):
-        files.download_to(v, alice, entry.id, tmp_path / "missing")
+        downloads.download_to(v, alice, entry.id, tmp_path / "missing")
     with pytest.raises(DestinationError, match="not a folder"):
-        files.download_to(v, alice, entry.id, tmp_path / "f.txt")
+        downloads.download_to(v, alice, entry.id, tmp_path / "f.txt")
     # root ignores modes, but nobody can create a file under a regular file
     with pytest.raises(DestinationError):
-        files.download_to(v, alice, entry.id, tmp_path / "f.txt" / "sub")
+        downloads.download_to(v, alice, entry.id, tmp_path / "f.txt" / "sub")
 
 
 def test_rename(v: Vault, alice: User, tmp_path: Path) -> None:
-    a = files.upload_path(v, alice, make(tmp_path, "a.txt", b"a"))
-    files.upload_path(v, alice, make(tmp_path, "b.txt", b"b"))
+    a = uploads.upload_path(v, alice, make(tmp_path, "a.txt", b"a"))
+    uploads.upload_path(v, alice, make(tmp_path, "b.txt", b"b"))
     with pytest.raises(NameTaken):
         files.rename(v, alice, a.id, "b.txt")
     with pytest.raises(InvalidName):
@@ -221,9 +221,9 @@ def test_delete_frees_content_only_when_unused(
     v: Vault, alice: User, bob: User, tmp_path: Path
 ) -> None:
     shared_data = make(tmp_path, "s", b"same bytes")
-    a = files.upload_path(v, alice, shared_data)
-    files.upload_path(v, bob, shared_data)
-    only = files.upload_path(v, alice, make(tmp_path, "only", b"alice only"))
+    a = uploads.upload_path(v, alice, shared_data)
+    uploads.upload_path(v, bob, shared_data)
+    only = uploads.upload_path(v, alice, make(tmp_path, "only", b"alice only"))
     files.delete(v, alice, a.id)
     files.delete(v, alice, only.id)
     assert [p.name for p in objects(v)] == [a.sha256]  # bob still uses it
@@ -234,7 +234,7 @@ def test_listing_is_sorted_and_carries_recipients(
     v: Vault, alice: User, bob: User, tmp_path: Path
 ) -> None:
     for name in ("b", "a", "c"):
-        files.upload_path(v, alice, make(tmp_path, name, name.encode()))
+        uploads.upload_path(v, alice, make(tmp_path, name, name.encode()))
     shares.share(v, alice, "b", "bob")
     own = files.list_files(v, alice).own
     assert [e.name for e in own] == ["a", "b", "c"]

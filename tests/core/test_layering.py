@@ -10,7 +10,8 @@ import sys
 def test_core_imports_no_front_end() -> None:
     code = (
         "import json, sys; import vault.core, vault.core.files, vault.core.shares, "
-        "vault.core.sessions, vault.core.upkeep; print(json.dumps(sorted(sys.modules)))"
+        "vault.core.sessions, vault.core.upkeep, vault.core.uploads, vault.core.downloads; "
+        "print(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = json.loads(out.stdout)

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vault.core import Vault, files, users
+from vault.core import Vault, downloads, files, uploads, users
 from vault.core.errors import InvalidName, InvalidUsername, UsernameTaken
 from vault.core.models import User
 
@@ -31,11 +31,11 @@ def test_any_name_is_refused_or_round_trips_inside_the_folder(
     src = tmp_path / "src.bin"
     src.write_bytes(b"content")
     try:
-        entry = files.upload_path(v, alice, src, name=name)
+        entry = uploads.upload_path(v, alice, src, name=name)
     except InvalidName:
         return
     with tempfile.TemporaryDirectory(dir=tmp_path) as out:
-        written = files.download_to(v, alice, entry.id, out)
+        written = downloads.download_to(v, alice, entry.id, out)
         assert written.parent == Path(out)
         assert os.listdir(out) == [entry.name]
         assert written.read_bytes() == b"content"

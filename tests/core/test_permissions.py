@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vault.core import Vault, files, shares, users
+from vault.core import Vault, downloads, files, shares, uploads, users
 from vault.core.errors import (
     AmbiguousFile,
     NoSuchFile,
@@ -21,7 +21,7 @@ from vault.core.models import FileEntry, User
 def secret(v: Vault, alice: User, tmp_path: Path) -> FileEntry:
     src = tmp_path / "secret.txt"
     src.write_bytes(b"alice's secret")
-    return files.upload_path(v, alice, src)
+    return uploads.upload_path(v, alice, src)
 
 
 def test_unshared_file_is_invisible_and_indistinguishable_from_none(
@@ -36,9 +36,9 @@ def test_unshared_file_is_invisible_and_indistinguishable_from_none(
     with pytest.raises(NoSuchFile):
         files.resolve(v, bob, "secret.txt")
     with pytest.raises(NoSuchFile):
-        files.download_to(v, bob, secret.id, tmp_path)
+        downloads.download_to(v, bob, secret.id, tmp_path)
     with pytest.raises(NoSuchFile):
-        files.open_content(v, bob, secret.id)
+        downloads.open_content(v, bob, secret.id)
     assert files.list_files(v, bob).shared == []
     for act in (
         lambda: files.rename(v, bob, secret.id, "mine.txt"),
@@ -56,7 +56,7 @@ def test_recipient_can_list_and_download_but_not_manage(
 ) -> None:
     shares.share(v, alice, secret.id, "bob")
     assert [e.id for e in files.list_files(v, bob).shared] == [secret.id]
-    out = files.download_to(v, bob, "secret.txt", tmp_path)
+    out = downloads.download_to(v, bob, "secret.txt", tmp_path)
     assert out.read_bytes() == b"alice's secret"
     carol = users.register(v, "carol", "carol-password")
     for act in (
@@ -81,7 +81,7 @@ def test_unshare_takes_access_away(
     shares.unshare(v, alice, secret.id, "BOB")
     assert shares.recipients(v, alice, secret.id) == []
     with pytest.raises(NoSuchFile):
-        files.download_to(v, bob, secret.id, tmp_path)
+        downloads.download_to(v, bob, secret.id, tmp_path)
 
 
 def test_share_errors(v: Vault, alice: User, bob: User, secret: FileEntry) -> None:
@@ -102,10 +102,10 @@ def test_shares_follow_the_latest_version(
     shares.share(v, alice, secret.id, "bob")
     newer = tmp_path / "secret.txt"
     newer.write_bytes(b"rewritten")
-    files.upload_path(v, alice, newer)
+    uploads.upload_path(v, alice, newer)
     out = tmp_path / "bob"
     out.mkdir()
-    assert files.download_to(v, bob, secret.id, out).read_bytes() == b"rewritten"
+    assert downloads.download_to(v, bob, secret.id, out).read_bytes() == b"rewritten"
 
 
 def test_a_name_shared_by_two_owners_needs_an_id(
@@ -114,8 +114,8 @@ def test_a_name_shared_by_two_owners_needs_an_id(
     carol = users.register(v, "carol", "carol-password")
     src = tmp_path / "plan.txt"
     src.write_bytes(b"x")
-    a = files.upload_path(v, alice, src)
-    b = files.upload_path(v, bob, src)
+    a = uploads.upload_path(v, alice, src)
+    b = uploads.upload_path(v, bob, src)
     shares.share(v, alice, a.id, "carol")
     shares.share(v, bob, b.id, "carol")
     with pytest.raises(AmbiguousFile) as exc:

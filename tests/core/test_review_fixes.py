@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from support import ALICE_PW
 
-from vault.core import Vault, events, files, sessions, shares, upkeep, users
+from vault.core import Vault, downloads, events, files, sessions, shares, upkeep, uploads, users
 from vault.core.errors import (
     AmbiguousFile,
     AmbiguousUser,
@@ -26,7 +26,7 @@ from vault.core.passwords import Hasher
 def upload(v: Vault, user: User, tmp_path: Path, name: str, data: bytes):
     src = tmp_path / "src.bin"
     src.write_bytes(data)
-    return files.upload_path(v, user, src, name=name)
+    return uploads.upload_path(v, user, src, name=name)
 
 
 def test_a_name_of_digits_is_not_mistaken_for_an_id(v: Vault, alice: User, tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_event_log_shows_each_user_only_their_business(
     private = upload(v, alice, tmp_path, "private.txt", b"p")
     shared = upload(v, alice, tmp_path, "shared.txt", b"s")
     shares.share(v, alice, shared.id, "bob")
-    files.download_to(v, bob, shared.id, tmp_path)
+    downloads.download_to(v, bob, shared.id, tmp_path)
     files.rename(v, alice, private.id, "still-private.txt")
 
     def seen(user: User) -> set[tuple[str | None, str, str | None]]:
@@ -105,7 +105,7 @@ def test_a_fresh_copy_is_not_quarantined_for_its_rotten_predecessor(
     intact, rotten_identity = v.store.check(entry.sha256, path)
     assert intact
     # an upload replaces the object (same name, new inode) after verify looked at the old one
-    with files.Upload(v, alice, "again.bin") as up:
+    with uploads.Upload(v, alice, "again.bin") as up:
         up.write(path.read_bytes())
         up.commit()
     assert v.store.quarantine(entry.sha256, rotten_identity) is None
@@ -132,7 +132,7 @@ def test_a_download_racing_a_delete_says_no_such_file(
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(NoSuchFile):
-        files.download_to(v, bob, entry.id, out)
+        downloads.download_to(v, bob, entry.id, out)
     assert list(out.iterdir()) == []
 
 
@@ -207,7 +207,7 @@ def test_corrupt_download_reports_the_object_it_read(v: Vault, alice: User, tmp_
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(CorruptObject) as exc:
-        files.download_to(v, alice, entry.id, out)
+        downloads.download_to(v, alice, entry.id, out)
     assert exc.value.identity == (st.st_dev, st.st_ino)
 
 
@@ -216,7 +216,7 @@ def test_several_streamed_uploads_are_stored_all_or_nothing(
 ) -> None:
     from vault.core.errors import StorageFull
 
-    real = files._commit_version
+    real = uploads._commit_version
     calls = []
 
     def second_fails(*args: object, **kwargs: object):
@@ -225,12 +225,12 @@ def test_several_streamed_uploads_are_stored_all_or_nothing(
             raise StorageFull()
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(files, "_commit_version", second_fails)
-    ups = [files.Upload(v, alice, "one.txt"), files.Upload(v, alice, "two.txt")]
+    monkeypatch.setattr(uploads, "_commit_version", second_fails)
+    ups = [uploads.Upload(v, alice, "one.txt"), uploads.Upload(v, alice, "two.txt")]
     for up in ups:
         up.write(b"data of " + up.name.encode())
     with pytest.raises(StorageFull):
-        files.commit_all(v, ups)
+        uploads.commit_all(v, ups)
     for up in ups:
         up.abort()
     assert files.list_files(v, alice).own == []
@@ -247,3 +247,13 @@ def test_unencodable_text_is_refused_not_crashed_on(v: Vault, alice: User) -> No
         users.register(v, "carol", "\ud800abcdefg")
     with pytest.raises(NoSuchUser):
         users.find(v, "\ud800")
+
+
+@pytest.mark.parametrize("ref", ["9223372036854775808", "#9223372036854775808", "²", "#²", "-1"])
+def test_refs_that_cannot_be_ids_are_just_names(v: Vault, alice: User, ref: str) -> None:
+    with pytest.raises(NoSuchFile):
+        files.resolve(v, alice, ref)
+    from vault.core.errors import NoSuchUser
+
+    with pytest.raises(NoSuchUser):
+        users.find(v, ref)

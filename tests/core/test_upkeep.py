@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vault.core import Vault, files, upkeep
+from vault.core import Vault, downloads, upkeep, uploads
 from vault.core.errors import CorruptObject
 from vault.core.models import User
 
@@ -25,7 +25,7 @@ def flip_a_byte(path: Path, offset: int = 0) -> None:
 def stored(v: Vault, alice: User, tmp_path: Path):
     src = tmp_path / "photo.jpg"
     src.write_bytes(os.urandom(50_000))
-    return files.upload_path(v, alice, src), src
+    return uploads.upload_path(v, alice, src), src
 
 
 def test_verify_clean_vault(v: Vault, stored) -> None:
@@ -54,13 +54,13 @@ def test_flipped_byte_is_found_moved_aside_and_healed(
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(CorruptObject) as exc:
-        files.download_to(v, alice, entry.id, out)
+        downloads.download_to(v, alice, entry.id, out)
     assert exc.value.missing
     assert list(out.iterdir()) == []
     # uploading the same content again heals the vault
-    files.upload_path(v, alice, src, name="photo-again.jpg")
+    uploads.upload_path(v, alice, src, name="photo-again.jpg")
     assert obj.exists() and upkeep.verify(v).ok
-    assert files.download_to(v, alice, entry.id, out).read_bytes() == src.read_bytes()
+    assert downloads.download_to(v, alice, entry.id, out).read_bytes() == src.read_bytes()
 
 
 def test_download_catches_corruption_verify_has_not_seen(
@@ -71,7 +71,7 @@ def test_download_catches_corruption_verify_has_not_seen(
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(CorruptObject) as exc:
-        files.download_to(v, alice, entry.id, out)
+        downloads.download_to(v, alice, entry.id, out)
     assert not exc.value.missing
     assert list(out.iterdir()) == []  # no partial, no wrong file
     assert not v.store.exists(entry.sha256)  # moved aside, so the next upload heals it

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.http.helpers import Server, assert_text
-from vault.core import files
+from vault.core import uploads
 from vault.core.models import FileEntry, User
 from vault.core.vault import Vault
 
@@ -19,7 +19,7 @@ DATA = bytes(range(256)) * 4096  # 1 MiB
 def stored(v: Vault, user: User, tmp_path: Path, name: str, data: bytes) -> FileEntry:
     src = tmp_path / "src"
     src.write_bytes(data)
-    return files.upload_path(v, user, src, name=name)
+    return uploads.upload_path(v, user, src, name=name)
 
 
 def download(c: httpx.Client, fid: int, **headers: str) -> httpx.Response:

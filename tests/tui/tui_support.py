@@ -9,7 +9,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
-from vault.core import Vault, files
+from vault.core import Vault, uploads
 from vault.core.models import User
 
 
@@ -37,4 +37,4 @@ def upload_bytes(v: Vault, user: User, tmp_path: Path, name: str, data: bytes) -
     """Store `data` as `name` for `user` through the core; returns the file id."""
     src = tmp_path / f"src-{name}"
     src.write_bytes(data)
-    return files.upload_path(v, user, src, name=name).id
+    return uploads.upload_path(v, user, src, name=name).id

@@ -2,10 +2,10 @@
 
 Synchronous and typed; no UI imports. Front ends open a `Vault` and call the modules here:
 
-    from vault.core import Vault, sessions, files
+    from vault.core import Vault, sessions, uploads
     v = Vault("/path/to/vault")
     user, token = sessions.login(v, "han", "han123")
-    files.upload_path(v, user, "Cat03.jpg")
+    uploads.upload_path(v, user, "Cat03.jpg")
 """
 
 from __future__ import annotations

@@ -57,3 +57,18 @@ def printable(text: object) -> str:
     return "".join(
         ch if unicodedata.category(ch) not in ("Cc", "Cs") else ascii(ch)[1:-1] for ch in raw
     )
+
+
+MAX_ID = 2**63 - 1
+"""SQLite's largest integer: a longer run of digits cannot be an id."""
+
+
+def parse_id(text: str) -> int | None:
+    """`text` as an id if it is ASCII digits within SQLite's range, else None.
+
+    (`str.isdigit` also accepts `²` and other digits `int` refuses or SQLite cannot hold.)
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None

@@ -16,7 +16,7 @@ from vault.core.errors import (
     UsernameTaken,
 )
 from vault.core.models import User
-from vault.core.names import USERNAME_RE, clean_username, printable
+from vault.core.names import MAX_ID, USERNAME_RE, clean_username, parse_id, printable
 from vault.core.passwords import check_password_rule
 from vault.core.vault import Vault
 
@@ -127,11 +127,13 @@ def find(v: Vault, ref: str | int) -> User:
     """
     if isinstance(ref, bool) or not isinstance(ref, (int, str)):
         raise NoSuchUser(str(ref))
-    if isinstance(ref, int) or (ref.startswith("#") and ref[1:].isdigit()):
-        row = _by_id(v, ref if isinstance(ref, int) else int(ref[1:]))
+    if isinstance(ref, int) or (ref.startswith("#") and parse_id(ref[1:]) is not None):
+        user_id = ref if isinstance(ref, int) else parse_id(ref[1:])
+        row = _by_id(v, user_id) if 0 <= (user_id or 0) <= MAX_ID else None
     else:
         row = _by_name(v, ref)
-        by_id = _by_id(v, int(ref)) if ref.isdigit() else None
+        as_id = parse_id(ref)
+        by_id = _by_id(v, as_id) if as_id is not None else None
         if row is None:
             row = by_id
         elif by_id is not None and by_id[0] != row[0]:

@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from vault.core import downloads as core_downloads
 from vault.core import files, sessions, shares, users
 from vault.core.errors import (
     CorruptObject,
@@ -279,7 +280,7 @@ async def download(request: Request) -> Response:
         user = current_user(request)
         file_id = field_id(parse_json(raw, "/download"), "file_id")
         try:
-            content = files.open_content(v, user, file_id)
+            content = core_downloads.open_content(v, user, file_id)
         except NoSuchFile:
             return text(contract.DOWNLOAD_DENIED)
         try:

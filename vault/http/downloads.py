@@ -33,7 +33,8 @@ import anyio
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from vault.core import files, integrity
+from vault.core import downloads as core_downloads
+from vault.core import integrity
 from vault.core.errors import CorruptObject
 from vault.core.vault import Vault
 from vault.http import contract
@@ -103,7 +104,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
     return start, end
 
 
-def response(v: Vault, content: files.Content, headers: dict[str, str], method: str) -> Response:
+def response(
+    v: Vault, content: core_downloads.Content, headers: dict[str, str], method: str
+) -> Response:
     """The answer to a download request: the bytes (200/206) or 416."""
     fd = content.fd
     size = os.fstat(fd).st_size
@@ -183,7 +186,7 @@ class VerifiedFile(Response):
     def __init__(
         self,
         v: Vault,
-        content: files.Content,
+        content: core_downloads.Content,
         size: int,
         start: int,
         end: int,

@@ -3,7 +3,7 @@
 The event loop reads the body (`request.stream()`) and feeds python-multipart's incremental
 parser. Its callbacks give each part's headers (to learn `name` and `filename`) and its data,
 which is coalesced into ~1 MiB blocks. The blocks go through a short queue (QUEUE_DEPTH) to
-one writer thread per request, which owns the `files.Upload`s: it opens them, writes the
+one writer thread per request, which owns the `core_uploads.Upload`s: it opens them, writes the
 blocks (hash + write, both release the GIL), and commits or aborts them. So memory stays
 bounded (about QUEUE_DEPTH blocks per upload), the loop never waits on the disk, and the body
 is never spooled to a second temp file. Every way out except a full success aborts every
@@ -24,7 +24,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from vault.core import files
+from vault.core import uploads as core_uploads
 from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User
 from vault.core.vault import Vault
@@ -55,7 +55,7 @@ class BadRequest(Exception):
 def disposition(value: bytes) -> tuple[str | None, str | None]:
     """`name` and `filename` of a part's Content-Disposition, as sent (no path stripping).
 
-    Whether the file name is acceptable is the core's naming rule (`files.Upload` raises
+    Whether the file name is acceptable is the core's naming rule (`core_uploads.Upload` raises
     InvalidName), so nothing is rewritten here. Bytes that are not UTF-8 survive as surrogates,
     which the rule rejects.
     """
@@ -101,7 +101,7 @@ class _Writer(threading.Thread):
             pass
 
     def run(self) -> None:
-        uploads: list[files.Upload] = []
+        uploads: list[core_uploads.Upload] = []
         try:
             while True:
                 op, arg = self.items.get()
@@ -109,11 +109,11 @@ class _Writer(threading.Thread):
                     if self.error is not None or op == "abort":
                         pass
                     elif op == "open":
-                        uploads.append(files.Upload(self.v, self.user, arg, self.max_size))
+                        uploads.append(core_uploads.Upload(self.v, self.user, arg, self.max_size))
                     elif op == "data":
                         uploads[-1].write(arg)
                     elif op == "commit":  # all parts, or none of them
-                        self.entries.extend(files.commit_all(self.v, uploads))
+                        self.entries.extend(core_uploads.commit_all(self.v, uploads))
                 except BaseException as e:  # handed to the loop, which answers the client
                     self.error = e
                 finally:

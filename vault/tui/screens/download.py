@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from vault.core import Vault, files
+from vault.core import Vault, downloads
 from vault.core.errors import Cancelled, VaultError
 from vault.core.models import FileEntry, User
 from vault.tui.widgets.transfer import ProgressRelay, Rate
@@ -83,7 +83,7 @@ class DownloadDialog(ModalScreen[Path | None]):
             self.query_one("#download-status", Static).update(rate.describe(done, self.total))
 
         try:
-            path = files.download_to(
+            path = downloads.download_to(
                 self.vault,
                 self.user,
                 self.entry.id,

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, ProgressBar, Static
 
-from vault.core import Vault, files
+from vault.core import Vault, uploads
 from vault.core.errors import Cancelled, VaultError
 from vault.core.models import User
 from vault.tui.widgets.pick_tree import PickTree
@@ -186,7 +186,7 @@ class UploadScreen(Screen[int]):
                 status.update(rate.describe(base + done, total))
 
             try:
-                files.upload_path(
+                uploads.upload_path(
                     self.vault, self.user, path, progress=ProgressRelay(self.app, update)
                 )
             except Cancelled:

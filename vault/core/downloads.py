@@ -1,0 +1,160 @@
+"""Downloads: a version's bytes out of the store, checked, into a folder or a stream.
+
+Never overwrites, never writes outside the chosen folder, never hands out bytes that do not
+match their hash (see docs/ARCHITECTURE.md, rules 7-9).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from vault.core import events, integrity
+from vault.core.atomic import fsync_dir
+from vault.core.db import write
+from vault.core.errors import CorruptObject, DestinationError
+from vault.core.files import resolve, version_of
+from vault.core.models import FileEntry, User, Version
+from vault.core.names import MAX_NAME_BYTES, printable
+from vault.core.store import Progress, no_progress
+from vault.core.vault import Vault
+
+
+@dataclass(frozen=True)
+class Content:
+    """A version's bytes, opened, for front ends that stream them (HTTP)."""
+
+    entry: FileEntry
+    version: Version
+    path: Path
+    fd: int
+    """An open read-only descriptor of the object; the caller closes it."""
+    known_intact: bool
+    """The object file is the one last seen intact (`integrity`): it may be sent unhashed."""
+
+
+def open_content(v: Vault, user: User, ref: str | int, version: int | None = None) -> Content:
+    """Find a version the user may see and open its object, and log the read.
+
+    Found and opened under one pin, so a concurrent delete gives NoSuchFile rather than a
+    missing object. Unless `known_intact`, the caller must check the bytes it streams from
+    `fd` against `version.sha256` before handing out the last of them, then call
+    `integrity.vouch` (or `store.quarantine` on a mismatch).
+    """
+    with v.store.pin():
+        entry = resolve(v, user, ref)
+        ver = version_of(v, entry, version)
+        fd = v.store.open(ver.sha256)
+        known = integrity.vouched(v.db, ver.sha256, os.fstat(fd))
+    _log_download(v, user, entry)
+    return Content(entry, ver, v.store.path(ver.sha256), fd, known)
+
+
+def _log_download(v: Vault, user: User, entry: FileEntry) -> None:
+    with write(v.db) as db:
+        events.record(
+            db, user.id, "download", file_id=entry.id, file_name=entry.name,
+            owner_id=entry.owner_id,
+        )  # fmt: skip
+
+
+def _candidates(name: str) -> Iterator[str]:
+    """`name`, then `stem (1).ext`, `stem (2).ext`…, each kept within the name length limit."""
+    yield name
+    stem, ext = os.path.splitext(name)
+    if not stem:  # ".bashrc" has no extension, it is all stem
+        stem, ext = ext, ""
+    n = 1
+    while True:
+        suffix = f" ({n}){ext}"
+        room = MAX_NAME_BYTES - len(suffix.encode())
+        short = stem.encode()[:room].decode("utf-8", "ignore")
+        yield short + suffix
+        n += 1
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o077
+
+
+def download_to(
+    v: Vault,
+    user: User,
+    ref: str | int,
+    dest_dir: str | os.PathLike[str],
+    version: int | None = None,
+    progress: Progress = no_progress,
+) -> Path:
+    """Write a file the user may see into `dest_dir`; returns the path written.
+
+    Never overwrites: if the name is taken, `name (1).ext` and so on. The bytes go to a temp
+    file in `dest_dir`, are checked against their hash and fsynced, and only then linked under
+    the final name, so a reader never sees a partial or wrong file.
+    """
+    folder = Path(dest_dir)
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise DestinationError(f"{printable(folder)} {what}; create it or choose another folder")
+    tmp = folder / f".{secrets.token_hex(6)}.vault-part"
+    try:
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        raise DestinationError(f"Cannot write into {printable(folder)}: {e.strerror}") from None
+    try:
+        try:
+            # Found and copied under one pin: a delete that commits first makes this
+            # NoSuchFile; one that commits later cannot remove the object until we are done.
+            with v.store.pin():
+                entry = resolve(v, user, ref)
+                ver = version_of(v, entry, version)
+                sha = ver.sha256
+                hashed = v.store.copy_out(
+                    sha, fd, progress, trusted=lambda st: integrity.vouched(v.db, sha, st)
+                )
+                if hashed is not None:
+                    integrity.vouch(v.db, sha, hashed)
+            os.fchmod(fd, 0o666 & ~_umask())
+            os.fsync(fd)
+        except CorruptObject as e:
+            if not e.missing:  # moved aside, so that the next upload of it heals the vault
+                v.store.quarantine(e.sha256, e.identity)
+            raise
+        except OSError as e:
+            raise DestinationError(f"Cannot write into {printable(folder)}: {e.strerror}") from None
+        final = _link_free_name(tmp, folder, entry.name)
+    finally:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+    _log_download(v, user, entry)
+    return final
+
+
+def _link_free_name(tmp: Path, folder: Path, name: str) -> Path:
+    """Give `tmp` the first free name; `link` fails on an existing name, so nothing is lost."""
+    for candidate in _candidates(name):
+        final = folder / candidate
+        try:
+            os.link(tmp, final)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            if e.errno == errno.ENAMETOOLONG:
+                continue
+            raise DestinationError(f"Cannot write into {printable(folder)}: {e.strerror}") from None
+        try:
+            fsync_dir(folder)
+        except OSError:
+            pass  # a write-only drop folder cannot be opened to sync; the link is made anyway
+        return final
+    raise AssertionError("unreachable")  # _candidates never ends

@@ -1,0 +1,184 @@
+"""Uploads: bytes from a local file, a pipe or a stream into the store, then into a file.
+
+A name the owner already has gets a new version (the file id stays); new content is written
+once, known content only hashed (see docs/ARCHITECTURE.md, rules 1-4).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from vault.core import clock, events, integrity
+from vault.core.db import write
+from vault.core.errors import InvalidName, SourceError
+from vault.core.files import resolve
+from vault.core.models import FileEntry, User
+from vault.core.names import clean_filename, printable
+from vault.core.store import ObjectWriter, Progress, hash_fd, no_progress
+from vault.core.vault import Vault
+
+
+def _commit_version(v: Vault, user: User, name: str, sha: str, size: int) -> FileEntry:
+    """Record content under a name: a new file, or a new version of the existing one."""
+    now = clock.iso()
+    with write(v.db) as db:
+        row = db.execute(
+            "SELECT id FROM files WHERE owner_id = ? AND name = ?", [user.id, name]
+        ).fetchone()
+        if row is None:
+            file_id = db.execute(
+                "INSERT INTO files (owner_id, name, created_at) VALUES (?, ?, ?)",
+                [user.id, name, now],
+            ).lastrowid
+            number = 1
+        else:
+            file_id = row[0]
+            number = db.execute(
+                "SELECT max(number) + 1 FROM versions WHERE file_id = ?", [file_id]
+            ).fetchone()[0]
+        db.execute(
+            "INSERT INTO versions (file_id, number, sha256, size, uploaded_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [file_id, number, sha, size, now],
+        )
+        events.record(
+            db, user.id, "upload", file_id=file_id, file_name=name, owner_id=user.id,
+            detail=f"version {number}" if number > 1 else None,
+        )  # fmt: skip
+    return resolve(v, user, file_id)
+
+
+class Upload:
+    """A streamed upload (HTTP bodies, pipes): `write` chunks, then `commit` or `abort`.
+
+    Used as a context manager it aborts unless committed, so an exception or a dropped
+    connection leaves no entry and no partial object.
+    """
+
+    def __init__(self, v: Vault, user: User, name: str, max_size: int | None = None) -> None:
+        self.name = clean_filename(name)
+        self._v = v
+        self._user = user
+        self._writer: ObjectWriter = v.store.writer(max_size)
+
+    @property
+    def size(self) -> int:
+        return self._writer.size
+
+    def write(self, data: bytes | memoryview) -> None:
+        self._writer.write(data)
+
+    def commit(self) -> FileEntry:
+        return commit_all(self._v, [self])[0]
+
+    def abort(self) -> None:
+        self._writer.discard()
+
+    def __enter__(self) -> Upload:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abort()
+
+
+def commit_all(v: Vault, uploads: list[Upload]) -> list[FileEntry]:
+    """Store several streamed uploads all together or not at all (one transaction).
+
+    Objects are published first (an unreferenced object is harmless: gc removes it), then
+    every row goes into one write transaction, so a failure at any point stores no entry.
+    """
+    for up in uploads:
+        up._writer.finish()
+    with v.store.pin():
+        published = [(up, up._writer.publish()) for up in uploads]
+        with write(v.db):
+            ids = [
+                _commit_version(v, up._user, up.name, sha, up._writer.size).id
+                for up, sha in published
+            ]
+        for up, sha in published:
+            if up._writer.published is not None:
+                integrity.vouch(v.db, sha, up._writer.published)
+    return [resolve(v, up._user, file_id) for up, file_id in zip(uploads, ids, strict=True)]
+
+
+def _publish(v: Vault, user: User, name: str, writer: ObjectWriter) -> FileEntry:
+    with writer:
+        writer.finish()
+        with v.store.pin():
+            sha = writer.publish()
+            entry = _commit_version(v, user, name, sha, writer.size)
+            if writer.published is not None:
+                integrity.vouch(v.db, sha, writer.published)
+            return entry
+
+
+def _base_name(path: str | os.PathLike[str]) -> str:
+    raw = os.path.basename(os.fsencode(path))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidName(
+            f"{printable(os.fsdecode(raw))} is not valid UTF-8; give a name (--name)"
+        ) from None
+
+
+def _open_source(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise SourceError(f"No such file: {printable(path)}") from None
+    except IsADirectoryError:
+        raise SourceError(f"{printable(path)} is a folder; upload the files in it") from None
+    except OSError as e:
+        raise SourceError(f"Cannot read {printable(path)}: {e.strerror}") from None
+    st = os.fstat(fd)
+    if stat.S_ISDIR(st.st_mode):
+        os.close(fd)
+        raise SourceError(f"{printable(path)} is a folder; upload the files in it")
+    return fd, st
+
+
+def upload_path(
+    v: Vault,
+    user: User,
+    path: str | os.PathLike[str],
+    name: str | None = None,
+    progress: Progress = no_progress,
+) -> FileEntry:
+    """Upload a local file under `name` (default: its base name).
+
+    Content the vault already holds is only hashed, never written again. New content is
+    copied in the kernel while a second thread hashes what landed.
+    """
+    fd, st = _open_source(path)
+    try:
+        target = clean_filename(name if name is not None else _base_name(path))
+        if not stat.S_ISREG(st.st_mode):  # a pipe or a device: stream it
+            upload = Upload(v, user, target)
+            with upload:
+                upload._writer.copy_stream(fd, progress)
+                return upload.commit()
+        size = st.st_size
+        if _size_known(v, size):
+            try:
+                sha = hash_fd(fd, size, progress)
+            except OSError as e:
+                raise SourceError(f"Cannot read {printable(path)}: {e.strerror}") from None
+            with v.store.pin():
+                if v.store.has(sha, size):
+                    return _commit_version(v, user, target, sha, size)
+        writer = v.store.writer()
+        with writer:
+            writer.copy_from(fd, size, progress)
+            return _publish(v, user, target, writer)
+    finally:
+        os.close(fd)
+
+
+def _size_known(v: Vault, size: int) -> bool:
+    """Whether any stored content has this size: only then can hashing first save a write."""
+    return (
+        v.db.execute("SELECT 1 FROM versions WHERE size = ? LIMIT 1", [size]).fetchone() is not None
+    )
