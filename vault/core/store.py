@@ -232,9 +232,6 @@ class ObjectWriter:
             _write_all(self.fd, data)
         except OSError as e:
             raise _storage_error(e) from e
-        if (self.size + n) // WINDOW != self.size // WINDOW:
-            start = (self.size // WINDOW) * WINDOW
-            start_writeback(self.fd, start, self.size + n - start)
         self.size += n
 
     def copy_from(self, src_fd: int, size: int, progress: Progress = no_progress) -> None:

@@ -100,24 +100,6 @@ def _install(handler: Any) -> Any:
     return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
-def _return_big_buffers_to_the_os() -> None:
-    """Keep the server's memory flat under many concurrent transfers (glibc only).
-
-    Transfers allocate 1-4 MiB buffers from many threads. By default glibc raises its mmap
-    threshold after the first such buffer is freed, so later ones come from per-thread heaps
-    that never shrink: RSS grew from 46 to 163 MiB over 16 clients. A fixed threshold keeps
-    big buffers mmap'd, so freeing one gives its memory back.
-    """
-    try:
-        import ctypes
-
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    m_mmap_threshold = -3
-    mallopt(m_mmap_threshold, 256 << 10)
-
-
 def serve(
     vault: Vault, host: str = "127.0.0.1", port: int = 8000, max_upload: int | None = None
 ) -> int:
@@ -141,7 +123,6 @@ def serve(
             f"Host header; add others with {ALLOWED_HOSTS_ENV}=name1,name2.\n"
         )
         sys.stderr.flush()
-    _return_big_buffers_to_the_os()
     app = make_app(vault, max_upload=max_upload, allowed_hosts=allowed)
     try:
         import uvloop  # noqa: F401
