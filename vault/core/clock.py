@@ -15,7 +15,3 @@ def iso(ts: float | None = None) -> str:
     """A UTC timestamp as `2026-11-25T03:40:00Z`: sortable as text, readable in the database."""
     t = now() if ts is None else ts
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(text: str) -> float:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()

@@ -83,35 +83,29 @@ class Upload:
 
 
 def commit_all(v: Vault, uploads: list[Upload]) -> list[FileEntry]:
-    """Store several streamed uploads all together or not at all (one transaction).
+    """Store several streamed uploads all together or not at all (one transaction)."""
+    return _publish(v, [(up._user, up.name, up._writer) for up in uploads])
 
-    Objects are published first (an unreferenced object is harmless: gc removes it), then
-    every row goes into one write transaction, so a failure at any point stores no entry.
+
+def _publish(v: Vault, items: list[tuple[User, str, ObjectWriter]]) -> list[FileEntry]:
+    """Put finished objects in place, then record every version in one transaction.
+
+    Objects are published first (an unreferenced object is harmless: gc removes it), so a
+    failure at any point stores no entry.
     """
-    for up in uploads:
-        up._writer.finish()
+    for _, _, writer in items:
+        writer.finish()
     with v.store.pin():
-        published = [(up, up._writer.publish()) for up in uploads]
+        shas = [writer.publish() for _, _, writer in items]
         with write(v.db):
             ids = [
-                _commit_version(v, up._user, up.name, sha, up._writer.size).id
-                for up, sha in published
+                _commit_version(v, user, name, sha, writer.size).id
+                for (user, name, writer), sha in zip(items, shas, strict=True)
             ]
-        for up, sha in published:
-            if up._writer.published is not None:
-                integrity.vouch(v.db, sha, up._writer.published)
-    return [resolve(v, up._user, file_id) for up, file_id in zip(uploads, ids, strict=True)]
-
-
-def _publish(v: Vault, user: User, name: str, writer: ObjectWriter) -> FileEntry:
-    with writer:
-        writer.finish()
-        with v.store.pin():
-            sha = writer.publish()
-            entry = _commit_version(v, user, name, sha, writer.size)
+        for (_, _, writer), sha in zip(items, shas, strict=True):
             if writer.published is not None:
                 integrity.vouch(v.db, sha, writer.published)
-            return entry
+    return [resolve(v, user, i) for (user, _, _), i in zip(items, ids, strict=True)]
 
 
 def _base_name(path: str | os.PathLike[str]) -> str:
@@ -172,7 +166,7 @@ def upload_path(
         writer = v.store.writer()
         with writer:
             writer.copy_from(fd, size, progress)
-            return _publish(v, user, target, writer)
+            return _publish(v, [(user, target, writer)])[0]
     finally:
         os.close(fd)
 
