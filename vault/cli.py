@@ -260,7 +260,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
     from vault.core import files
 
     v, user = _session(args)
-    entry = files.owned(v, user, args.file)
+    entry = files.resolve(v, user, args.file)
     for ver in files.versions(v, user, entry.id):
         current = "  (current)" if ver.number == entry.versions else ""
         size = human_size(ver.size)
@@ -406,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("rename", cmd_rename, "rename one of your files")
     p.add_argument("file", metavar="FILE", help=FILE_HELP)
     p.add_argument("new_name", metavar="NEWNAME")
-    p = add("versions", cmd_versions, "list the versions of one of your files")
+    p = add("versions", cmd_versions, "list a file's versions, newest first (shared: current only)")
     p.add_argument("file", metavar="FILE", help=FILE_HELP)
     p = add("log", cmd_log, "show your recent activity and activity on your files")
     p.add_argument("--limit", type=int, default=50, help="how many events (default: 50)")

@@ -194,10 +194,10 @@ def test_same_name_adds_a_version_and_old_versions_stay_downloadable(
     assert f"id {first}, version 2" in r.stdout
 
     lines = alice_cli.ok("versions", "doc.txt").stdout.splitlines()
-    assert len(lines) == 2
-    assert lines[0].split()[0] == "1" and "(current)" not in lines[0]
-    assert lines[1].split()[0] == "2" and lines[1].endswith("(current)")
-    assert sha(b"version two, longer")[:12] in lines[1]
+    assert len(lines) == 2  # newest first, as the TUI shows them
+    assert lines[0].split()[0] == "2" and lines[0].endswith("(current)")
+    assert lines[1].split()[0] == "1" and "(current)" not in lines[1]
+    assert sha(b"version two, longer")[:12] in lines[0]
 
     (entry,) = alice_cli.ls()["your_files"]
     assert entry["id"] == first and entry["sha256"] == sha(b"version two, longer")
@@ -294,7 +294,6 @@ def test_only_the_owner_may_change_a_file_and_ids_leak_nothing(
         "rename": lambda ref: ["rename", ref, "mine.txt"],
         "share": lambda ref: ["share", ref, "bob"],
         "unshare": lambda ref: ["unshare", ref, "bob"],
-        "versions": lambda ref: ["versions", ref],
     }
     for what, cmd in owner_only.items():
         # shared with bob: he sees it, but it is not his
@@ -302,6 +301,11 @@ def test_only_the_owner_may_change_a_file_and_ids_leak_nothing(
         assert line == f"vault: File {shared} is not yours; only its owner may do that", what
         # not shared with him: exactly the message of an id that does not exist
         assert bob_cli.fail(*cmd(secret)) == as_if_missing(secret), what
+
+    # versions: a recipient sees only the current one, others none at all
+    assert bob_cli.fail("versions", secret) == as_if_missing(secret)
+    (only,) = bob_cli.ok("versions", shared).stdout.splitlines()
+    assert only.split()[0] == "1" and only.endswith("(current)")
 
     bob_cli.ok("download", shared, "-o", out_dir)
     assert (out_dir / "shared.txt").read_bytes() == b"shared with bob"

@@ -73,7 +73,7 @@ def test_reupload_adds_a_version_and_keeps_the_old(v: Vault, alice: User, tmp_pa
     second = uploads.upload_path(v, alice, make(tmp_path, "notes.txt", b"two"))
     assert second.id == first.id and second.versions == 2
     vs = files.versions(v, alice, "notes.txt")
-    assert [(x.number, x.size) for x in vs] == [(1, 3), (2, 3)]
+    assert [(x.number, x.size) for x in vs] == [(2, 3), (1, 3)]  # newest first
     out = tmp_path / "out"
     out.mkdir()
     old = downloads.download_to(v, alice, first.id, out, version=1)
@@ -233,11 +233,11 @@ def test_delete_frees_content_only_when_unused(
 def test_listing_is_sorted_and_carries_recipients(
     v: Vault, alice: User, bob: User, tmp_path: Path
 ) -> None:
-    for name in ("b", "a", "c"):
+    for name in ("b", "a", "C", "c", "B"):
         uploads.upload_path(v, alice, make(tmp_path, name, name.encode()))
     shares.share(v, alice, "b", "bob")
     own = files.list_files(v, alice).own
-    assert [e.name for e in own] == ["a", "b", "c"]
-    assert [e.shared_with for e in own] == [(), ("bob",), ()]
+    assert [e.name for e in own] == ["a", "B", "b", "C", "c"]  # as the TUI sorts: names.sort_key
+    assert [e.shared_with for e in own] == [(), (), ("bob",), (), ()]
     theirs = files.list_files(v, bob).shared
     assert [(e.name, e.owner, e.shared_with) for e in theirs] == [("b", "alice", ())]

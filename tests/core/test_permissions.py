@@ -11,6 +11,7 @@ from vault.core.errors import (
     AmbiguousFile,
     NoSuchFile,
     NoSuchUser,
+    NoSuchVersion,
     NotOwner,
     ShareWithSelf,
 )
@@ -62,7 +63,6 @@ def test_recipient_can_list_and_download_but_not_manage(
     for act in (
         lambda: files.rename(v, bob, secret.id, "mine.txt"),
         lambda: files.delete(v, bob, secret.id),
-        lambda: files.versions(v, bob, secret.id),
         lambda: shares.share(v, bob, secret.id, "carol"),
         lambda: shares.unshare(v, bob, secret.id, "bob"),
         lambda: shares.recipients(v, bob, secret.id),
@@ -133,3 +133,27 @@ def test_injection_strings_are_just_names(
     with pytest.raises(NoSuchUser):
         shares.share(v, alice, secret.id, evil)
     assert v.db.execute("SELECT count(*) FROM files").fetchone()[0] == 1
+
+
+def test_recipient_sees_only_the_current_version(
+    v: Vault, alice: User, bob: User, secret: FileEntry, tmp_path: Path
+) -> None:
+    """The one versions rule: the owner sees the history, a recipient only what is current."""
+    src = tmp_path / "secret.txt"
+    src.write_bytes(b"fixed")
+    uploads.upload_path(v, alice, src)
+    shares.share(v, alice, secret.id, "bob")
+    assert [x.number for x in files.versions(v, alice, secret.id)] == [2, 1]
+    assert [x.number for x in files.versions(v, bob, secret.id)] == [2]
+    out = tmp_path / "bob"
+    out.mkdir()
+    assert downloads.download_to(v, bob, secret.id, out, version=2).read_bytes() == b"fixed"
+    with pytest.raises(NoSuchVersion) as old:
+        downloads.download_to(v, bob, secret.id, out, version=1)
+    with pytest.raises(NoSuchVersion) as missing:
+        downloads.download_to(v, bob, secret.id, out, version=7)
+    shown = str(old.value).replace("version 1", "version N")
+    assert shown == str(missing.value).replace("version 7", "version N")
+    with pytest.raises(NoSuchVersion):
+        downloads.open_content(v, bob, secret.id, version=1)
+    assert list(out.iterdir()) == [out / "secret.txt"]

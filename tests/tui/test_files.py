@@ -100,7 +100,7 @@ async def test_delete_asks_first(seeded: Vault, alice: User) -> None:
         await pilot.press("x", "y")
         await settle(app, pilot)
         assert names(app) == ["notes.txt", "Zebra.png"]
-        assert [e.name for e in files.list_files(seeded, alice).own] == ["Zebra.png", "notes.txt"]
+        assert [e.name for e in files.list_files(seeded, alice).own] == ["notes.txt", "Zebra.png"]
 
 
 async def test_owner_only_actions_refused_on_shared_files(seeded: Vault) -> None:

@@ -47,7 +47,7 @@ def open_content(v: Vault, user: User, ref: str | int, version: int | None = Non
     """
     with v.store.pin():
         entry = resolve(v, user, ref)
-        ver = version_of(v, entry, version)
+        ver = version_of(v, user, entry, version)
         fd = v.store.open(ver.sha256)
         known = integrity.vouched(v.db, ver.sha256, os.fstat(fd))
     _log_download(v, user, entry)
@@ -117,7 +117,7 @@ def download_to(
             # NoSuchFile; one that commits later cannot remove the object until we are done.
             with v.store.pin():
                 entry = resolve(v, user, ref)
-                ver = version_of(v, entry, version)
+                ver = version_of(v, user, entry, version)
                 sha = ver.sha256
                 hashed = v.store.copy_out(
                     sha, fd, progress, trusted=lambda st: integrity.vouched(v.db, sha, st)

@@ -21,7 +21,7 @@ from vault.core.errors import (
     NotOwner,
 )
 from vault.core.models import FileEntry, Listing, User, Version
-from vault.core.names import MAX_ID, clean_filename, parse_id
+from vault.core.names import MAX_ID, clean_filename, parse_id, sort_key
 from vault.core.vault import Vault
 
 _SEP = "\x1f"  # joins recipient names in one column; usernames cannot contain it
@@ -47,16 +47,16 @@ def _entry(row: tuple) -> FileEntry:
 
 
 def list_files(v: Vault, user: User) -> Listing:
-    """Own files and files shared with the user, each sorted by name."""
-    own = v.db.execute(_SELECT + " WHERE f.owner_id = ? ORDER BY f.name", [user.id])
+    """Own files and files shared with the user, each sorted by name (`names.sort_key`)."""
+    own = v.db.execute(_SELECT + " WHERE f.owner_id = ?", [user.id])
     shared = v.db.execute(
-        _SELECT + " JOIN shares me ON me.file_id = f.id AND me.user_id = ? ORDER BY f.name",
-        [user.id],
+        _SELECT + " JOIN shares me ON me.file_id = f.id AND me.user_id = ?", [user.id]
     )
     own_entries = [_entry(r) for r in own.fetchall()]
     # recipients never see the owner's list of other recipients
     shared_entries = [replace(e, shared_with=()) for e in map(_entry, shared.fetchall())]
-    return Listing(own_entries, shared_entries)
+    by_name = lambda e: (*sort_key(e.name), e.id)  # noqa: E731
+    return Listing(sorted(own_entries, key=by_name), sorted(shared_entries, key=by_name))
 
 
 def _visible(v: Vault, user: User, where: str, params: list[object]) -> list[FileEntry]:
@@ -121,18 +121,33 @@ def owned(v: Vault, user: User, ref: str | int) -> FileEntry:
 
 
 def versions(v: Vault, user: User, ref: str | int) -> list[Version]:
-    """Every version of a file, oldest first (owner only)."""
-    entry = owned(v, user, ref)
+    """The versions of a file that `user` may see, newest first.
+
+    The one rule for every front end: the owner sees every version; a user the file is shared
+    with sees only the current one. A share hands out the file as it is now, so content the
+    owner has since replaced (a secret uploaded by mistake, then fixed) is not shared with it.
+    """
+    entry = resolve(v, user, ref)
+    if not entry.is_owned_by(user):
+        return [version_of(v, user, entry, None)]
     rows = v.db.execute(
-        "SELECT number, size, sha256, uploaded_at FROM versions WHERE file_id = ? ORDER BY number",
+        "SELECT number, size, sha256, uploaded_at FROM versions WHERE file_id = ?"
+        " ORDER BY number DESC",
         [entry.id],
     ).fetchall()
     return [Version(*r) for r in rows]
 
 
-def version_of(v: Vault, entry: FileEntry, number: int | None) -> Version:
-    if number is None:
+def version_of(v: Vault, user: User, entry: FileEntry, number: int | None) -> Version:
+    """Version `number` of a file `user` can see (None: the current one); see `versions`.
+
+    An older version asked for by a recipient is NoSuchVersion, exactly as one that does not
+    exist, so a recipient learns nothing of the history.
+    """
+    if number is None or number == entry.versions:
         return Version(entry.versions, entry.size, entry.sha256, entry.uploaded_at)
+    if not entry.is_owned_by(user):
+        raise NoSuchVersion(entry.id, number)
     row = v.db.execute(
         "SELECT number, size, sha256, uploaded_at FROM versions WHERE file_id = ? AND number = ?",
         [entry.id, number],

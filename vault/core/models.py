@@ -31,7 +31,7 @@ class FileEntry:
     versions: int = 1
 
     def is_owned_by(self, user: User) -> bool:
-        """The owner-only rule (rename, delete, share, versions): the one place it is written."""
+        """The owner-only rule (rename, delete, share, old versions): written here only."""
         return self.owner_id == user.id
 
     def as_dict(self, own: bool) -> dict[str, object]:

@@ -40,6 +40,15 @@ def clean_filename(name: str) -> str:
     return name
 
 
+def sort_key(name: str) -> tuple[str, str]:
+    """How every front end orders names: ignoring case (`casefold`), then by code point.
+
+    People expect `apple`, `Banana`, `cherry`; the code-point tie-break keeps `a` and `A`
+    in a fixed order.
+    """
+    return name.casefold(), name
+
+
 def clean_username(username: str) -> str:
     """Return the username unchanged if it is 1-64 of letters, digits, `.`, `_`, `-`."""
     if not isinstance(username, str) or not USERNAME_RE.fullmatch(username):

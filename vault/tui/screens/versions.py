@@ -60,7 +60,7 @@ class VersionsDialog(ModalScreen[None]):
         self.app.call_from_thread(self._show, found)
 
     def _show(self, found: list[Version]) -> None:
-        self.versions = list(reversed(found))
+        self.versions = found
         table = self.query_one(DataTable)
         table.clear()
         for ver in self.versions:

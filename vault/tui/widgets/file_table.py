@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from vault.core.models import FileEntry
+from vault.core.names import sort_key
 from vault.format import human_size, short_time
 
 
@@ -44,10 +45,10 @@ def _other(entry: FileEntry, own: bool) -> str:
 
 
 _SORT_KEYS: dict[str, Callable[[FileEntry, bool], Any]] = {
-    "name": lambda e, own: (e.name.casefold(), e.id),
-    "size": lambda e, own: (e.size, e.name.casefold()),
-    "uploaded": lambda e, own: (e.uploaded_at, e.name.casefold()),
-    "other": lambda e, own: (_other(e, own).casefold(), e.name.casefold()),
+    "name": lambda e, own: (*sort_key(e.name), e.id),
+    "size": lambda e, own: (e.size, *sort_key(e.name)),
+    "uploaded": lambda e, own: (e.uploaded_at, *sort_key(e.name)),
+    "other": lambda e, own: (*sort_key(_other(e, own)), *sort_key(e.name)),
 }
 
 
