@@ -15,7 +15,7 @@ from pathlib import Path
 
 from vault.core import events, integrity
 from vault.core.atomic import fsync_dir
-from vault.core.db import write
+from vault.core.db import write_unless_full
 from vault.core.errors import CorruptObject, DestinationError
 from vault.core.files import resolve, version_of
 from vault.core.models import FileEntry, User, Version
@@ -55,11 +55,13 @@ def open_content(v: Vault, user: User, ref: str | int, version: int | None = Non
 
 
 def _log_download(v: Vault, user: User, entry: FileEntry) -> None:
-    with write(v.db) as db:
-        events.record(
-            db, user.id, "download", file_id=entry.id, file_name=entry.name,
-            owner_id=entry.owner_id,
-        )  # fmt: skip
+    """The audit event of a read; a full disk drops it rather than refuse the download."""
+    write_unless_full(
+        v.db,
+        lambda db: events.record(
+            db, user.id, "download", file_id=entry.id, file_name=entry.name, owner_id=entry.owner_id
+        ),
+    )
 
 
 def _candidates(name: str) -> Iterator[str]:

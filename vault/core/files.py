@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import replace
 
-from vault.core import events, upkeep
+from vault.core import events, reserve, upkeep
 from vault.core.db import write
 from vault.core.errors import (
     AmbiguousFile,
@@ -181,8 +181,20 @@ def rename(v: Vault, user: User, ref: str | int, new_name: str) -> FileEntry:
 
 
 def delete(v: Vault, user: User, ref: str | int) -> FileEntry:
-    """Delete one of the user's files, all its versions and shares; free content nobody uses."""
+    """Delete one of the user's files, all its versions and shares; free content nobody uses.
+
+    The one write that works on a full disk: it spends the vault's reserve to commit, frees
+    the content, then makes the reserve again.
+    """
     entry = owned(v, user, ref)
+    shas = reserve.spend(v.root, lambda: _delete_rows(v, user, entry, ref))
+    upkeep.collect(v, shas)
+    reserve.refill(v.root)
+    return entry
+
+
+def _delete_rows(v: Vault, user: User, entry: FileEntry, ref: str | int) -> list[str]:
+    """Remove the file's rows and log it; returns the contents its versions used."""
     with write(v.db) as db:
         shas = [
             r[0]
@@ -196,5 +208,4 @@ def delete(v: Vault, user: User, ref: str | int) -> FileEntry:
         events.record(
             db, user.id, "delete", file_id=entry.id, file_name=entry.name, owner_id=user.id
         )
-    upkeep.collect(v, shas)
-    return entry
+    return shas

@@ -19,7 +19,7 @@ import os
 from sqlite_utils import Database
 
 from vault.core import clock
-from vault.core.db import write
+from vault.core.db import write_unless_full
 
 Fingerprint = tuple[int, int, int, int, int]
 
@@ -37,10 +37,15 @@ def vouched(db: Database, sha256: str, st: os.stat_result) -> bool:
 
 
 def vouch(db: Database, sha256: str, st: os.stat_result) -> None:
-    """Record that the object file described by `st` was just hashed and found intact."""
-    with write(db):
-        db.execute(
+    """Record that the object file described by `st` was just hashed and found intact.
+
+    Only a cache: on a full disk nothing is recorded and the object is hashed again next time.
+    """
+    write_unless_full(
+        db,
+        lambda db: db.execute(
             "INSERT OR REPLACE INTO intact (sha256, dev, ino, size, mtime_ns, ctime_ns, at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [sha256, *fingerprint(st), clock.iso()],
-        )
+        ),
+    )

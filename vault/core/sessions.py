@@ -13,7 +13,7 @@ import json
 import secrets
 
 from vault.core import atomic, clock, events, users
-from vault.core.db import write
+from vault.core.db import write, write_unless_full
 from vault.core.errors import NoSuchSession, NotLoggedIn, SessionFileError
 from vault.core.locations import token_file
 from vault.core.models import Session, User
@@ -65,9 +65,13 @@ def resolve(v: Vault, token: str | None) -> User:
         raise NotLoggedIn()
     session_id, user_id, username, last_seen = row
     now = clock.now()
-    if now - last_seen > TOUCH_EVERY:
-        with write(v.db) as db:
-            db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", [now, session_id])
+    if now - last_seen > TOUCH_EVERY:  # on a full disk the touch is skipped, the read goes on
+        write_unless_full(
+            v.db,
+            lambda db: db.execute(
+                "UPDATE sessions SET last_seen = ? WHERE id = ?", [now, session_id]
+            ),
+        )
     return User(user_id, username)
 
 

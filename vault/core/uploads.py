@@ -6,8 +6,11 @@ once, known content only hashed (see docs/ARCHITECTURE.md, rules 1-4).
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from vault.core import clock, events, integrity
 from vault.core.db import write
@@ -144,31 +147,87 @@ def upload_path(
     """Upload a local file under `name` (default: its base name).
 
     Content the vault already holds is only hashed, never written again. New content is
-    copied in the kernel while a second thread hashes what landed.
+    copied in the kernel while a second thread hashes what landed. Pipes, devices and pseudo
+    files (procfs, sysfs: their size is not their content) are read to the end instead.
     """
     fd, st = _open_source(path)
     try:
         target = clean_filename(name if name is not None else _base_name(path))
-        if not stat.S_ISREG(st.st_mode):  # a pipe or a device: stream it
-            upload = Upload(v, user, target)
-            with upload:
-                upload._writer.copy_stream(fd, progress)
-                return upload.commit()
-        size = st.st_size
-        if _size_known(v, size):
+        if stat.S_ISREG(st.st_mode) and st.st_size > 0:
             try:
-                sha = hash_fd(fd, size, progress)
-            except OSError as e:
-                raise SourceError(f"Cannot read {printable(path)}: {e.strerror}") from None
-            with v.store.pin():
-                if v.store.has(sha, size):
-                    return _commit_version(v, user, target, sha, size)
-        writer = v.store.writer()
-        with writer:
-            writer.copy_from(fd, size, progress)
-            return _publish(v, [(user, target, writer)])[0]
+                return _upload_sized(v, user, fd, st, target, path, progress)
+            except _SizeUntrue:
+                pass  # only positioned reads so far: the stream starts at offset 0
+        return _upload_stream(v, user, fd, target, progress)
     finally:
         os.close(fd)
+
+
+class _SizeUntrue(Exception):
+    """The file does not hold the bytes its stat reports, though it did not change."""
+
+
+def _upload_sized(
+    v: Vault,
+    user: User,
+    fd: int,
+    st: os.stat_result,
+    target: str,
+    path: str | os.PathLike[str],
+    progress: Progress,
+) -> FileEntry:
+    """A regular file of `st.st_size` bytes: known content is only hashed, new content copied."""
+    size = st.st_size
+    if _size_known(v, size):
+        try:
+            with _sized(fd, st):
+                sha = hash_fd(fd, size, progress)
+        except OSError as e:
+            raise SourceError(f"Cannot read {printable(path)}: {e.strerror}") from None
+        with v.store.pin():
+            if v.store.has(sha, size):
+                return _commit_version(v, user, target, sha, size)
+    writer = v.store.writer()
+    with writer:
+        with _sized(fd, st):
+            writer.copy_from(fd, size, progress)
+        return _publish(v, [(user, target, writer)])[0]
+
+
+@contextmanager
+def _sized(fd: int, st: os.stat_result) -> Iterator[None]:
+    """Reading a regular file as exactly `st.st_size` bytes: _SizeUntrue if it is not that.
+
+    A pseudo file (sysfs says 4096 whatever it holds) ends early, or goes on past its size,
+    or cannot be read at an offset at all, while its stat stays the same. A real file that
+    ends early was truncated meanwhile: its stat changed, and that stays an error (SourceError),
+    so a shortened file is never stored as if complete. A real file that grew meanwhile keeps
+    the bytes it had when the upload began.
+    """
+    try:
+        yield
+    except SourceError:
+        if not _unchanged(fd, st):
+            raise
+        raise _SizeUntrue() from None
+    except OSError as e:
+        if e.errno != errno.ESPIPE:
+            raise
+        raise _SizeUntrue() from None
+    if os.pread(fd, 1, st.st_size) and _unchanged(fd, st):
+        raise _SizeUntrue()
+
+
+def _unchanged(fd: int, st: os.stat_result) -> bool:
+    return integrity.fingerprint(os.fstat(fd)) == integrity.fingerprint(st)
+
+
+def _upload_stream(v: Vault, user: User, fd: int, target: str, progress: Progress) -> FileEntry:
+    """Bytes of unknown length, read to the end (a pipe, a device, a pseudo file)."""
+    upload = Upload(v, user, target)
+    with upload:
+        upload._writer.copy_stream(fd, progress)
+        return upload.commit()
 
 
 def _size_known(v: Vault, size: int) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from vault.core import db as dbmod
+from vault.core import reserve
 from vault.core.errors import VaultUnavailable
 from vault.core.locations import VaultPaths, default_vault_dir
 from vault.core.names import printable
@@ -40,6 +41,7 @@ class Vault:
                 fd = os.open(self.paths.db, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
             dbmod.migrate(self.db)
+            reserve.refill(self.paths.root)
         except OSError as e:
             raise VaultUnavailable(
                 f"Cannot open the vault at {printable(self.paths.root)}: {e.strerror or e}"
