@@ -157,3 +157,26 @@ def start_raw_upload(
         + b"x" * 3_000_000
     )
     return sock
+
+
+def exchange(server: Server, request: bytes) -> bytes:
+    """Send raw bytes (a request that ends with `Connection: close`) and read to EOF."""
+    with server.connect() as sock:
+        sock.sendall(request)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    return reply
+
+
+def raw_post(path: str, token: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    """The bytes of a POST with a Bearer token and `Connection: close` (headers as given)."""
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", f"Authorization: Bearer {token}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    lines += ["Connection: close", "", ""]
+    return "\r\n".join(lines).encode() + body
+
+
+def chunked(*pieces: bytes) -> bytes:
+    """`pieces` in chunked transfer coding, with the terminating 0-chunk."""
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces if p) + b"0\r\n\r\n"

@@ -7,7 +7,9 @@ one writer thread per request, which owns the `core_uploads.Upload`s: it opens t
 blocks (hash + write, both release the GIL), and commits or aborts them. So memory stays
 bounded (about QUEUE_DEPTH blocks per upload), the loop never waits on the disk, and the body
 is never spooled to a second temp file. Every way out except a full success aborts every
-Upload of the request: nothing half-stored remains, no entry and no temp file.
+Upload of the request: nothing half-stored remains, no entry and no temp file. A full success
+needs the final boundary: a body that ends without it (cut off by the client, a proxy or the
+network, chunked or not) is refused, since its last part may be any prefix of the file.
 """
 
 from __future__ import annotations
@@ -158,6 +160,8 @@ class _Parts:
         self._value = bytearray()
         self._receiving = False
         self._buf = bytearray()
+        self.complete = False
+        """True once the final boundary arrived: only then is every part whole."""
 
     def callbacks(self) -> dict[str, Any]:
         return {
@@ -168,6 +172,7 @@ class _Parts:
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
+            "on_end": self._end,
         }
 
     def _part_begin(self) -> None:
@@ -209,6 +214,9 @@ class _Parts:
             self.pending.append(("data", self._buf))
             self._buf = bytearray()
         self._receiving = False
+
+    def _end(self) -> None:
+        self.complete = True
 
     def take(self) -> list[tuple[str, Any]]:
         items, self.pending = self.pending, []
@@ -284,6 +292,8 @@ async def _feed(stream: Any, parser: MultipartParser, parts: _Parts, writer: _Wr
         parser.finalize()
     except MultipartParseError as e:
         raise BadRequest(contract.BAD_MULTIPART.format(reason=e)) from None
+    if not parts.complete:  # the body ended early: its last part may be any prefix of a file
+        raise BadRequest(contract.BODY_CUT_OFF)
     for op, arg in parts.take():
         if not await writer.put(op, arg):
             return
