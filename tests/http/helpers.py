@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import selectors
 import signal
 import socket
@@ -37,6 +38,8 @@ class Server:
     vault_dir: Path
     env: dict[str, str]
     extra: list[str] = field(default_factory=list)
+    nofile: int | None = None
+    """An open-file limit (soft and hard) for the server process."""
     proc: subprocess.Popen[bytes] | None = None
     url: str = ""
     stdout: str = ""
@@ -51,12 +54,16 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=self.stderr_path.open("wb"),
             env=self.env,
+            preexec_fn=self._limit if self.nofile else None,
         )
         line = self._read_line(START_TIMEOUT)
         m = URL.search(line)
         assert m, f"no URL in {line!r}; stderr: {self.stderr()}"
         self.url = m.group(0).rstrip("/")
         return self
+
+    def _limit(self) -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def _read_line(self, timeout: float) -> str:
         assert self.proc and self.proc.stdout

@@ -44,6 +44,8 @@ RANGE_NOT_SATISFIABLE = "Range not satisfiable: the file has {size} bytes"
 FORBIDDEN_HOST = "Forbidden: Host {host!r} is not this server; use {url}"
 FORBIDDEN_ORIGIN = "Forbidden: cross-site request from origin {origin!r}"
 SHUTTING_DOWN = "Server is shutting down; nothing was stored, retry later"
+HEAD_TOO_LARGE = "Request head too large: at most {limit} bytes of request line and headers"
+SERVER_BUSY = "Server busy: too many connections at work, retry later"
 INTERNAL_ERROR = "Internal server error; the server log has the details"
 
 # JSON examples named in NOT_JSON, per endpoint
