@@ -40,6 +40,20 @@ def clean_filename(name: str) -> str:
     return name
 
 
+def safe_component(text: str, fallback: str = "download") -> str:
+    """`text` as one harmless path component, for a name handed to programs that save it.
+
+    Path separators (`/`, `\\`), NUL and other control characters become `_`; nothing left,
+    `.` or `..` becomes `fallback`. A name clean_filename accepts comes back unchanged, so
+    this changes only names derived from a stored one (say, reduced to ASCII), where
+    characters can appear that the stored name did not have (`／` is `/` after NFKD).
+    """
+    out = "".join(
+        "_" if ch in "/\\" or unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text
+    )
+    return fallback if out in ("", ".", "..") else out
+
+
 def sort_key(name: str) -> tuple[str, str]:
     """How every front end orders names: ignoring case (`casefold`), then by code point.
 
