@@ -29,6 +29,7 @@ from starlette.requests import Request
 from vault.core import uploads as core_uploads
 from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User
+from vault.core.names import client_path
 from vault.core.vault import Vault
 from vault.http import contract
 
@@ -57,14 +58,15 @@ class BadRequest(Exception):
 def disposition(value: bytes) -> tuple[str | None, str | None]:
     """`name` and `filename` of a part's Content-Disposition, as sent (no path stripping).
 
-    Whether the file name is acceptable is the core's naming rule (`core_uploads.Upload` raises
-    InvalidName), so nothing is rewritten here. Bytes that are not UTF-8 survive as surrogates,
-    which the rule rejects.
+    In a quoted value only `\\"` and `\\\\` are escapes: browsers and curl send a backslash
+    as itself (`C:\\Users\\x.png`, HTML's form encoding), so any other one is a character
+    of the name. Bytes that are not UTF-8 survive as surrogates, which the core's naming
+    rule rejects.
     """
     params: dict[str, bytes] = {}
     for key, val in _PARAM.findall(value):
         if val[:1] == b'"':
-            val = re.sub(rb"\\(.)", rb"\1", val[1:-1])
+            val = re.sub(rb'\\(["\\])', rb"\1", val[1:-1])
         else:
             val = val.strip()
         params[key.decode("latin-1").lower()] = val
@@ -198,7 +200,8 @@ class _Parts:
             self.files += 1
             if self.files > MAX_FILES:
                 raise BadRequest(f"At most {MAX_FILES} files per request")
-            self.pending.append(("open", filename))
+            # a path's last component is the name (RFC 7578 4.2); the core's rule judges it
+            self.pending.append(("open", client_path(filename)[-1]))
             self._receiving = True
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:

@@ -1,8 +1,10 @@
-"""Content-Disposition of downloads: both forms of the name are one harmless path component.
+"""Names crossing the HTTP boundary, over arbitrary text (hypothesis).
 
-Clients save a download under `filename*` or, if they do not read it, under the ASCII
-`filename` fallback. Reducing a name to ASCII can make path characters appear (`／` is `/`
-after NFKD, `．．` is `..`), so neither form may be trusted to the name's rule alone.
+Downloads: clients save under `filename*` or, if they do not read it, under the ASCII
+`filename` fallback of Content-Disposition. Reducing a name to ASCII can make path characters
+appear (`／` is `/` after NFKD, `．．` is `..`), so both forms must be one harmless path
+component whatever the name. Uploads: a multipart filename may be a path (RFC 7578 4.2);
+its components never climb out of where they land.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vault.core.errors import InvalidName
-from vault.core.names import clean_filename
+from vault.core.names import clean_filename, client_path
 from vault.http.downloads import content_disposition
 
 HEADER = re.compile(
@@ -86,3 +88,18 @@ def test_both_forms_are_one_harmless_component(name: str) -> None:
         valid = False
     if valid:  # a stored name: the full form is exactly it, or the plain fallback is
         assert (full if full is not None else fallback) == name
+
+
+@settings(max_examples=400, deadline=None)
+@given(sent=NAMES)
+def test_a_client_path_never_climbs_out(sent: str) -> None:
+    try:
+        parts = client_path(sent)
+    except InvalidName as e:
+        assert "\n" not in e.message
+        return
+    assert parts and all(p not in ("", ".", "..") and not set(p) & set("/\\") for p in parts)
+    components = sent.replace("\\", "/").split("/")
+    assert parts[-1] == components[-1]  # the name is the last component, always
+    if ".." not in components:  # nothing else is dropped but empty and `.` components
+        assert list(parts) == [p for p in components if p not in ("", ".")]
