@@ -1,6 +1,6 @@
 """The HTTP API's routes and error handlers: a thin translation to vault.core.
 
-The contract (docs: api-contract.md) fixes every answer; the strings live in `contract.py`.
+The contract (docs/API.md) fixes every answer; the strings live in `contract.py`.
 Business rules (who may download, what a valid name is, login throttling) are the core's:
 this module parses requests, calls the core in a worker thread (never on the event loop:
 argon2 and SQLite block) and maps the core's typed errors to status codes and one-line

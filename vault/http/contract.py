@@ -1,4 +1,4 @@
-"""Every string the HTTP API answers with, in one place (see /work/shared/api-contract.md).
+"""Every string the HTTP API answers with, in one place (docs/API.md lists them all).
 
 The documented ones are byte-exact copies of the original service's answers: clients written
 against it compare them literally, so never reword them. The others are this project's one-line
@@ -36,6 +36,7 @@ JSON_TOO_LARGE = "Request body too large: at most {limit} bytes of JSON"
 NO_FILE = "No file in request: send multipart/form-data with a 'file' part"
 NOT_MULTIPART = "Send the file as multipart/form-data with a 'file' part"
 BAD_MULTIPART = "Malformed multipart/form-data body: {reason}"
+TOO_MANY_FILES = "At most {limit} files per request"
 BODY_CUT_OFF = "Upload body cut off before its closing boundary; nothing was stored"
 UPLOAD_TOO_LARGE = "File is larger than the upload limit of {limit} bytes"
 STORAGE_FULL = "Not enough disk space for the vault; nothing was stored"

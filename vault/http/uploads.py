@@ -199,7 +199,7 @@ class _Parts:
         if name == "file" and filename:
             self.files += 1
             if self.files > MAX_FILES:
-                raise BadRequest(f"At most {MAX_FILES} files per request")
+                raise BadRequest(contract.TOO_MANY_FILES.format(limit=MAX_FILES))
             # a path's last component is the name (RFC 7578 4.2); the core's rule judges it
             self.pending.append(("open", client_path(filename)[-1]))
             self._receiving = True
