@@ -153,9 +153,12 @@ def test_at_the_cap_with_every_connection_at_work_newcomers_get_503(
 ) -> None:
     monkeypatch.setenv("VAULT_HTTP_MAX_CONNECTIONS", "3")
     server: Server = make_server()
-    busy = raw_post("/share", token, {"Content-Length": "100"}, b'{"file_id": ')
+    # the server answers `100 Continue` once the app waits for the body: the request is at work
+    busy = raw_post("/share", token, {"Content-Length": "100", "Expect": "100-continue"})
     socks = list(opened(server, 3, first=busy))
     try:
+        for sock in socks:
+            assert sock.recv(4096).startswith(b"HTTP/1.1 100 Continue")
         with server.connect() as sock:
             reply = read_until_closed(sock)
         assert reply.startswith(b"HTTP/1.1 503 ")
