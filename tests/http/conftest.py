@@ -31,20 +31,23 @@ def session_client(server: Server, v: Vault, username: str, password: str) -> ht
     return client
 
 
-def _server(isolated_env: dict[str, str], vault_dir: Path, *extra: str) -> Server:
+def _server(
+    isolated_env: dict[str, str], vault_dir: Path, extra: tuple[str, ...], nofile: int | None
+) -> Server:
     env = dict(os.environ)
     env.update(isolated_env)
     env["PYTHONUNBUFFERED"] = "1"
-    return Server(vault_dir, env, list(extra))
+    return Server(vault_dir, env, list(extra), nofile=nofile)
 
 
 @pytest.fixture
 def make_server(isolated_env: dict[str, str], vault_dir: Path) -> Iterator:
-    """`make_server(*extra_args)` starts a server; all are stopped (and checked) at the end."""
+    """`make_server(*extra_args, nofile=None)` starts a server (VAULT_* variables come from
+    the test's environment); all are stopped (and checked) at the end."""
     started: list[Server] = []
 
-    def make(*extra: str) -> Server:
-        s = _server(isolated_env, vault_dir, *extra).start()
+    def make(*extra: str, nofile: int | None = None) -> Server:
+        s = _server(isolated_env, vault_dir, extra, nofile).start()
         started.append(s)
         return s
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import selectors
 import signal
 import socket
@@ -37,6 +38,8 @@ class Server:
     vault_dir: Path
     env: dict[str, str]
     extra: list[str] = field(default_factory=list)
+    nofile: int | None = None
+    """An open-file limit (soft and hard) for the server process."""
     proc: subprocess.Popen[bytes] | None = None
     url: str = ""
     stdout: str = ""
@@ -51,12 +54,16 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=self.stderr_path.open("wb"),
             env=self.env,
+            preexec_fn=self._limit if self.nofile else None,
         )
         line = self._read_line(START_TIMEOUT)
         m = URL.search(line)
         assert m, f"no URL in {line!r}; stderr: {self.stderr()}"
         self.url = m.group(0).rstrip("/")
         return self
+
+    def _limit(self) -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def _read_line(self, timeout: float) -> str:
         assert self.proc and self.proc.stdout
@@ -157,3 +164,26 @@ def start_raw_upload(
         + b"x" * 3_000_000
     )
     return sock
+
+
+def exchange(server: Server, request: bytes) -> bytes:
+    """Send raw bytes (a request that ends with `Connection: close`) and read to EOF."""
+    with server.connect() as sock:
+        sock.sendall(request)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    return reply
+
+
+def raw_post(path: str, token: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    """The bytes of a POST with a Bearer token and `Connection: close` (headers as given)."""
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", f"Authorization: Bearer {token}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    lines += ["Connection: close", "", ""]
+    return "\r\n".join(lines).encode() + body
+
+
+def chunked(*pieces: bytes) -> bytes:
+    """`pieces` in chunked transfer coding, with the terminating 0-chunk."""
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces if p) + b"0\r\n\r\n"

@@ -143,3 +143,33 @@ def test_share_with_self_and_digit_usernames(
     r = alice_http.post("/share", json={"file_id": fid, "user_destination": digits.username})
     assert_text(r, 200, "File share success")
     assert files.list_files(v, alice).own[0].shared_with == (digits.username,)
+
+
+def test_ids_up_to_max_id_are_ids_and_beyond_are_400(
+    alice_http: httpx.Client, alice: User, bob: User, v: Vault
+) -> None:
+    """The core's id rule (names.parse_id: ASCII digits up to SQLite's 2**63 - 1), in HTTP."""
+    from vault.core.names import MAX_ID
+
+    assert alice_http.post("/upload", files={"file": ("a.txt", b"a")}).text == "Upload Success!"
+    fid = files.list_files(v, alice).own[0].id
+    for at_max in (str(MAX_ID), MAX_ID, "0" + str(MAX_ID)):
+        r = alice_http.post("/download", json={"file_id": at_max})
+        assert_text(r, 200, "File not belong to user")
+        r = alice_http.post("/delete", json={"file_id": at_max})
+        assert_text(r, 200, "File not belong to user")
+        share = {"file_id": at_max, "user_destination": "bob"}
+        assert_text(alice_http.post("/share", json=share), 200, "File not belong to user_origin")
+        share = {"file_id": fid, "user_destination_id": at_max}
+        assert_text(alice_http.post("/share", json=share), 200, "User_destination not exist")
+        assert_text(alice_http.post("/unshare", json=share), 200, "User_destination not exist")
+    ids = "Field '{}' must be an id: a decimal number such as \"20\""
+    for beyond in (str(MAX_ID + 1), MAX_ID + 1, "9" * 40):
+        r = alice_http.post("/download", json={"file_id": beyond})
+        assert_text(r, 400, ids.format("file_id"))
+        share = {"file_id": fid, "user_destination_id": beyond}
+        assert_text(alice_http.post("/share", json=share), 400, ids.format("user_destination_id"))
+    for name in ("bad name!", "x" * 65, "", "ü"):
+        share = {"file_id": fid, "user_destination": name}
+        assert_text(alice_http.post("/share", json=share), 200, "User_destination not exist")
+    assert files.list_files(v, alice).own[0].shared_with == ()

@@ -23,6 +23,10 @@ def test_disposition_keeps_names_as_sent() -> None:
         "C:\\dir\\x.txt"
     )
     assert disposition(b'form-data; name="file"; filename="q\\"uote"')[1] == 'q"uote'
+    # a backslash before anything else is the character itself (a Windows path, unescaped)
+    assert disposition(b'form-data; name="file"; filename="C:\\Users\\x.txt"')[1] == (
+        "C:\\Users\\x.txt"
+    )
     assert disposition('form-data; name="file"; filename="猫"'.encode())[1] == "猫"
     assert disposition(b"form-data; name=\"file\"; filename*=UTF-8''%E7%8C%AB")[1] == "猫"
     assert disposition(b'form-data; name="file"') == ("file", None)

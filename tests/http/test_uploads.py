@@ -40,10 +40,9 @@ def test_unicode_names_round_trip(alice_http: httpx.Client, alice: User, v: Vaul
 @pytest.mark.parametrize(
     ("name", "rule"),
     [
-        ("../../etc/passwd", "A file name cannot contain '/' or '\\'; give the name alone"),
-        ("dir/x.txt", "A file name cannot contain '/' or '\\'; give the name alone"),
-        ("C:\\\\Users\\\\x.txt", "A file name cannot contain '/' or '\\'; give the name alone"),
-        ("..", "'..' is not a file name"),
+        ("..", "'..' has no file name in it once its folders are set aside"),
+        ("../", "'../' has no file name in it once its folders are set aside"),
+        ("dir/", "'dir/' has no file name in it once its folders are set aside"),
         (" padded.txt", "A file name cannot start or end with white space"),
         ("a" * 256, "A file name can be at most 255 bytes of UTF-8"),
     ],
@@ -54,6 +53,29 @@ def test_names_break_the_core_rule_400(
     assert_text(post_parts(alice_http, [("file", name, b"x" * 10)]), 400, rule)
     assert names(v, alice) == []
     wait_for(lambda: tmp_files(vault_dir) == [], what="temp files to go")
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        (b"C:\\Users\\han\\win.png", "win.png"),  # as browsers and curl send it: raw
+        (b"C:\\\\Users\\\\han\\\\win.png", "win.png"),  # backslashes escaped (httpx)
+        (b"\\\\server\\share\\f.txt", "f.txt"),
+        (b"../../etc/passwd", "passwd"),
+        (b"photos/2024/cat.jpg", "cat.jpg"),
+        (b"./a/../b.txt", "b.txt"),
+        (b'q\\"uote\\\\x.txt', "x.txt"),
+    ],
+)
+def test_a_path_is_stored_under_its_last_component(
+    alice_http: httpx.Client, alice: User, v: Vault, sent: bytes, stored: str
+) -> None:
+    """RFC 7578 section 4.2: a filename's last component is the name (`/` and `\\` alike)."""
+    body = multipart([("file", "PLACEHOLDER", b"data")])
+    body = body.replace(b'filename="PLACEHOLDER"', b'filename="' + sent + b'"')
+    r = alice_http.post("/upload", content=body, headers=multipart_headers())
+    assert_text(r, 200, "Upload Success!")
+    assert names(v, alice) == [stored]
 
 
 def test_invalid_utf8_name_is_refused(alice_http: httpx.Client, alice: User, v: Vault) -> None:
@@ -82,7 +104,7 @@ def test_several_file_parts_and_other_fields(
 def test_all_or_nothing_across_parts(
     alice_http: httpx.Client, alice: User, v: Vault, vault_dir
 ) -> None:
-    parts = [("file", "good.txt", b"g" * 2_000_000), ("file", "bad/name", b"b")]
+    parts = [("file", "good.txt", b"g" * 2_000_000), ("file", "bad/..", b"b")]
     assert post_parts(alice_http, parts).status_code == 400
     assert names(v, alice) == []
     wait_for(lambda: tmp_files(vault_dir) == [], what="temp files to go")

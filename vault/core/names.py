@@ -40,6 +40,45 @@ def clean_filename(name: str) -> str:
     return name
 
 
+def client_path(sent: str) -> tuple[str, ...]:
+    """The components of a path a client sent for a file, none of which can climb out.
+
+    RFC 7578 section 4.2: a multipart `filename` may carry a path, and a receiver keeps its
+    last component, whatever the separator (`/`, or `\\` from Windows: the name of
+    `C:\\Users\\han\\win.png` is `win.png`). Uploads of folders (not built yet) send relative
+    paths whose leading components are folders to recreate under the target, so all the
+    components are returned, made safe for that: empty and `.` ones dropped, `..` removing
+    the one before it but never climbing above the start (`../../etc/passwd` gives
+    `("etc", "passwd")`). Each component must still pass clean_filename where it is used.
+    A path whose last component names no file (`../`, `dir/`, `a/..`) is InvalidName.
+    """
+    *folders, name = re.split(r"[/\\]", sent)
+    if name in ("", ".", ".."):
+        shown = printable(sent)
+        raise InvalidName(f"{shown!r} has no file name in it once its folders are set aside")
+    parts: list[str] = []
+    for part in folders:
+        if part == "..":
+            del parts[-1:]
+        elif part not in ("", "."):
+            parts.append(part)
+    return (*parts, name)
+
+
+def safe_component(text: str, fallback: str = "download") -> str:
+    """`text` as one harmless path component, for a name handed to programs that save it.
+
+    Path separators (`/`, `\\`), NUL and other control characters become `_`; nothing left,
+    `.` or `..` becomes `fallback`. A name clean_filename accepts comes back unchanged, so
+    this changes only names derived from a stored one (say, reduced to ASCII), where
+    characters can appear that the stored name did not have (`／` is `/` after NFKD).
+    """
+    out = "".join(
+        "_" if ch in "/\\" or unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text
+    )
+    return fallback if out in ("", ".", "..") else out
+
+
 def sort_key(name: str) -> tuple[str, str]:
     """How every front end orders names: ignoring case (`casefold`), then by code point.
 

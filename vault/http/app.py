@@ -1,6 +1,6 @@
 """The HTTP API's routes and error handlers: a thin translation to vault.core.
 
-The contract (docs: api-contract.md) fixes every answer; the strings live in `contract.py`.
+The contract (docs/API.md) fixes every answer; the strings live in `contract.py`.
 Business rules (who may download, what a valid name is, login throttling) are the core's:
 this module parses requests, calls the core in a worker thread (never on the event loop:
 argon2 and SQLite block) and maps the core's typed errors to status codes and one-line
@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -29,7 +28,6 @@ from vault.core import downloads as core_downloads
 from vault.core import files, sessions, shares, users
 from vault.core.errors import (
     CorruptObject,
-    InvalidUsername,
     LoginFailed,
     NoSuchFile,
     NoSuchUser,
@@ -43,7 +41,7 @@ from vault.core.errors import (
     VaultUnavailable,
 )
 from vault.core.models import User
-from vault.core.names import clean_username
+from vault.core.names import parse_id
 from vault.core.vault import Vault
 from vault.http import contract, downloads
 from vault.http.security import GuardMiddleware
@@ -51,7 +49,6 @@ from vault.http.uploads import BadRequest, receive_files
 
 log = logging.getLogger("vault.http")
 
-_ID = re.compile(r"[0-9]{1,18}")
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -123,27 +120,23 @@ def field_str(data: dict[str, Any], name: str) -> str:
 
 
 def field_id(data: dict[str, Any], name: str) -> int:
-    """An id sent as a JSON string of digits (`"20"`, as the original) or an integer (`20`)."""
+    """An id sent as a JSON string of digits (`"20"`, as the original) or an integer (`20`),
+    by the core's id rule (`names.parse_id`)."""
     value = data.get(name)
     if value is None:
         raise BadRequest(contract.FIELD_REQUIRED.format(field=name))
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
-        return value
-    if isinstance(value, str) and _ID.fullmatch(value):
-        return int(value)
-    raise BadRequest(contract.FIELD_ID.format(field=name))
+    # str(True) is "True" and str(-1) is "-1": neither is an id
+    number = parse_id(str(value)) if isinstance(value, (int, str)) else None
+    if number is None:
+        raise BadRequest(contract.FIELD_ID.format(field=name))
+    return number
 
 
 def target_user(v: Vault, data: dict[str, Any]) -> int:
     """The destination user's id, from `user_destination_id` or `user_destination` (a name)."""
     if data.get("user_destination_id") is not None or data.get("user_destination") is None:
         return field_id(data, "user_destination_id")
-    name = field_str(data, "user_destination")
-    try:
-        clean_username(name)
-    except InvalidUsername:
-        raise NoSuchUser(name) from None
-    return users.find_by_name(v, name).id
+    return users.find_by_name(v, field_str(data, "user_destination")).id
 
 
 JsonHandler = Callable[[Request, Vault, User, dict[str, Any]], Response]

@@ -1,4 +1,4 @@
-"""Every string the HTTP API answers with, in one place (see /work/shared/api-contract.md).
+"""Every string the HTTP API answers with, in one place (docs/API.md lists them all).
 
 The documented ones are byte-exact copies of the original service's answers: clients written
 against it compare them literally, so never reword them. The others are this project's one-line
@@ -36,6 +36,8 @@ JSON_TOO_LARGE = "Request body too large: at most {limit} bytes of JSON"
 NO_FILE = "No file in request: send multipart/form-data with a 'file' part"
 NOT_MULTIPART = "Send the file as multipart/form-data with a 'file' part"
 BAD_MULTIPART = "Malformed multipart/form-data body: {reason}"
+TOO_MANY_FILES = "At most {limit} files per request"
+BODY_CUT_OFF = "Upload body cut off before its closing boundary; nothing was stored"
 UPLOAD_TOO_LARGE = "File is larger than the upload limit of {limit} bytes"
 STORAGE_FULL = "Not enough disk space for the vault; nothing was stored"
 SHARE_SELF = "Cannot share a file with yourself"
@@ -43,6 +45,8 @@ RANGE_NOT_SATISFIABLE = "Range not satisfiable: the file has {size} bytes"
 FORBIDDEN_HOST = "Forbidden: Host {host!r} is not this server; use {url}"
 FORBIDDEN_ORIGIN = "Forbidden: cross-site request from origin {origin!r}"
 SHUTTING_DOWN = "Server is shutting down; nothing was stored, retry later"
+HEAD_TOO_LARGE = "Request head too large: at most {limit} bytes of request line and headers"
+SERVER_BUSY = "Server busy: too many connections at work, retry later"
 INTERNAL_ERROR = "Internal server error; the server log has the details"
 
 # JSON examples named in NOT_JSON, per endpoint

@@ -61,18 +61,26 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
 def content_disposition(name: str) -> str:
-    """`attachment` with an ASCII `filename=` fallback and, if needed, RFC 5987 `filename*=`."""
-    plain = name.isascii() and not any(c in name for c in '"\\%;')
-    if plain:
-        return f'attachment; filename="{name}"'
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    fallback = "".join("_" if c in '"\\%;' or not c.isprintable() else c for c in ascii_name)
+    """`attachment` with an ASCII `filename=` fallback and, if needed, RFC 5987 `filename*=`.
+
+    Clients save under either form, so each is one harmless path component, the fallback
+    checked after its reduction to ASCII (NFKD turns `／` into `/` and `．．` into `..`).
+    """
+    from vault.core.names import safe_component
+
+    full = safe_component(name)
+    ascii_name = unicodedata.normalize("NFKD", full).encode("ascii", "ignore").decode()
+    fallback = safe_component(
+        "".join("_" if c in '"\\%;' or not c.isprintable() else c for c in ascii_name)
+    )
+    if fallback == full:
+        return f'attachment; filename="{full}"'
     stem, dot, ext = fallback.rpartition(".")
     if not dot:
         stem, ext = fallback, ""
     if not any(c.isalnum() for c in stem):  # nothing left of the name but its extension
-        fallback = "download" + dot + ext
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+        fallback = "download" + (dot + ext if ext else "")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(full, safe='')}"
 
 
 def etag(sha256: str) -> str:

@@ -1,5 +1,7 @@
 """`vault serve`: run the HTTP API under uvicorn (uvloop + httptools) until Ctrl-C or SIGTERM.
 
+Slow and idle clients get deadlines and the connections a cap (limits.py).
+
 The socket is bound here rather than by uvicorn so that `--port 0` can print the port it got,
 and so that a port in use is one line on stderr rather than a log record. Stopping is always
 clean: uploads in flight are aborted (nothing half-stored), the rest get a short grace period,
@@ -22,6 +24,7 @@ import uvicorn
 
 from vault.core.vault import Vault
 from vault.http.app import cancel_uploads, make_app
+from vault.http.limits import Limits, fit_to_open_files, protocol_for
 
 GRACE_S = 5.0
 """How long running downloads may take to finish once asked to stop."""
@@ -103,7 +106,15 @@ def _install(handler: Any) -> Any:
 def serve(
     vault: Vault, host: str = "127.0.0.1", port: int = 8000, max_upload: int | None = None
 ) -> int:
-    """Serve `vault` over HTTP until interrupted; returns the exit code (0 on a clean stop)."""
+    """Serve `vault` over HTTP until interrupted; returns the exit code (0 on a clean stop).
+
+    Timeouts and the connection cap come from VAULT_HTTP_* variables (limits.py).
+    """
+    try:
+        limits = fit_to_open_files(Limits.from_env(os.environ))
+    except ValueError as e:
+        sys.stderr.write(f"vault: {e}\n")
+        return 1
     try:
         sock = bind(host, port)
     except OSError as e:
@@ -133,7 +144,8 @@ def serve(
     config = uvicorn.Config(
         app,
         loop=loop,
-        http="httptools",
+        http=protocol_for(limits),
+        timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]  # a float works
         lifespan="off",
         log_level="warning",
         access_log=False,

@@ -7,7 +7,9 @@ one writer thread per request, which owns the `core_uploads.Upload`s: it opens t
 blocks (hash + write, both release the GIL), and commits or aborts them. So memory stays
 bounded (about QUEUE_DEPTH blocks per upload), the loop never waits on the disk, and the body
 is never spooled to a second temp file. Every way out except a full success aborts every
-Upload of the request: nothing half-stored remains, no entry and no temp file.
+Upload of the request: nothing half-stored remains, no entry and no temp file. A full success
+needs the final boundary: a body that ends without it (cut off by the client, a proxy or the
+network, chunked or not) is refused, since its last part may be any prefix of the file.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from starlette.requests import Request
 from vault.core import uploads as core_uploads
 from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User
+from vault.core.names import client_path
 from vault.core.vault import Vault
 from vault.http import contract
 
@@ -55,14 +58,15 @@ class BadRequest(Exception):
 def disposition(value: bytes) -> tuple[str | None, str | None]:
     """`name` and `filename` of a part's Content-Disposition, as sent (no path stripping).
 
-    Whether the file name is acceptable is the core's naming rule (`core_uploads.Upload` raises
-    InvalidName), so nothing is rewritten here. Bytes that are not UTF-8 survive as surrogates,
-    which the rule rejects.
+    In a quoted value only `\\"` and `\\\\` are escapes: browsers and curl send a backslash
+    as itself (`C:\\Users\\x.png`, HTML's form encoding), so any other one is a character
+    of the name. Bytes that are not UTF-8 survive as surrogates, which the core's naming
+    rule rejects.
     """
     params: dict[str, bytes] = {}
     for key, val in _PARAM.findall(value):
         if val[:1] == b'"':
-            val = re.sub(rb"\\(.)", rb"\1", val[1:-1])
+            val = re.sub(rb'\\(["\\])', rb"\1", val[1:-1])
         else:
             val = val.strip()
         params[key.decode("latin-1").lower()] = val
@@ -158,6 +162,8 @@ class _Parts:
         self._value = bytearray()
         self._receiving = False
         self._buf = bytearray()
+        self.complete = False
+        """True once the final boundary arrived: only then is every part whole."""
 
     def callbacks(self) -> dict[str, Any]:
         return {
@@ -168,6 +174,7 @@ class _Parts:
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
+            "on_end": self._end,
         }
 
     def _part_begin(self) -> None:
@@ -192,8 +199,9 @@ class _Parts:
         if name == "file" and filename:
             self.files += 1
             if self.files > MAX_FILES:
-                raise BadRequest(f"At most {MAX_FILES} files per request")
-            self.pending.append(("open", filename))
+                raise BadRequest(contract.TOO_MANY_FILES.format(limit=MAX_FILES))
+            # a path's last component is the name (RFC 7578 4.2); the core's rule judges it
+            self.pending.append(("open", client_path(filename)[-1]))
             self._receiving = True
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
@@ -209,6 +217,9 @@ class _Parts:
             self.pending.append(("data", self._buf))
             self._buf = bytearray()
         self._receiving = False
+
+    def _end(self) -> None:
+        self.complete = True
 
     def take(self) -> list[tuple[str, Any]]:
         items, self.pending = self.pending, []
@@ -284,6 +295,8 @@ async def _feed(stream: Any, parser: MultipartParser, parts: _Parts, writer: _Wr
         parser.finalize()
     except MultipartParseError as e:
         raise BadRequest(contract.BAD_MULTIPART.format(reason=e)) from None
+    if not parts.complete:  # the body ended early: its last part may be any prefix of a file
+        raise BadRequest(contract.BODY_CUT_OFF)
     for op, arg in parts.take():
         if not await writer.put(op, arg):
             return
