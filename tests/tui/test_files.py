@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import TabbedContent
+from textual.widgets._footer import FooterKey
 from tui.tui_support import burst, settle, upload_bytes
 
 from vault.core import Vault, files, shares
@@ -42,9 +44,31 @@ async def test_lists_own_and_shared_files(seeded: Vault) -> None:
         assert names(app, "shared") == ["bob-plan.md"]
         own = app.screen.query_one("#own", FileTable)
         assert own._line(own._cells(own.rows[1]), 80).split()[:3] == ["report.pdf", "2.9", "KiB"]
-        await pilot.press("t")  # the other tab
+        await pilot.press("tab")  # the other tab
         assert app.focused is app.screen.query_one("#shared")
         assert app.screen.query_one("#shared", FileTable).current.owner == "bob"
+
+
+def footer_keys(app) -> dict[str, str]:
+    """What the footer shows: key -> description."""
+    return {k.key: k.description for k in app.screen.query(FooterKey)}
+
+
+async def test_tab_and_arrows_switch_tabs_and_the_footer_says_so(seeded: Vault) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        tabs = app.screen.query_one(TabbedContent)
+        assert footer_keys(app)["tab"] == "Shared"  # where Tab leads
+        for key, tab in [("tab", "shared"), ("shift+tab", "own"), ("right", "shared"),
+                         ("left", "own")]:  # fmt: skip
+            await pilot.press(key)
+            await pilot.pause()
+            assert tabs.active == f"tab-{tab}", key
+            assert app.focused is app.screen.query_one(f"#{tab}", FileTable)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert footer_keys(app)["tab"] == "My files"
 
 
 async def test_empty_list_says_how_to_upload(v: Vault, alice_session: str) -> None:
@@ -107,7 +131,7 @@ async def test_owner_only_actions_refused_on_shared_files(seeded: Vault) -> None
     app = make_app(seeded)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        await pilot.press("t", "x")
+        await pilot.press("tab", "x")
         assert isinstance(app.screen, FilesScreen)  # no confirm dialog for someone else's file
         assert any("only its owner" in n.message for n in app._notifications)
 

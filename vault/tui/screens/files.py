@@ -56,7 +56,9 @@ class FilesScreen(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("o", "sort", "Sort", show=False),
         Binding("g", "activity", "Activity"),
-        Binding("t", "other_tab", "Other tab", show=False),
+        # Two actions, one shown at a time, so the footer names the tab the key leads to.
+        Binding("tab,shift+tab,right,left", "show_tab('shared')", "Shared"),
+        Binding("tab,shift+tab,right,left", "show_tab('own')", "My files"),
         Binding("ctrl+r", "refresh", "Refresh"),
         Binding("l", "logout", "Logout"),
         Binding("q", "quit", "Quit"),
@@ -72,7 +74,7 @@ class FilesScreen(Screen[None]):
         ("filter", "Filter files by name", "Narrow the list as you type"),
         ("sort", "Sort by the next column", "Name, size, upload time, shared with / owner"),
         ("activity", "Activity log", "Recent uploads, downloads and shares"),
-        ("other_tab", "Switch tab", "My files / Shared with me"),
+        ("other_tab", "Switch tab", "My files / Shared with me (Tab, or ← →)"),
         ("refresh", "Refresh", "Reload the lists from the vault"),
         ("logout", "Log out", "End this session and return to the login screen"),
         ("quit", "Quit", "Leave vault (the session stays saved)"),
@@ -144,9 +146,13 @@ class FilesScreen(Screen[None]):
     # -- what is selected -----------------------------------------------------------------------
 
     @property
+    def active_tab(self) -> str:
+        """`own` or `shared`: which list is on screen."""
+        return "shared" if self.query_one(TabbedContent).active == "tab-shared" else "own"
+
+    @property
     def active_table(self) -> FileTable:
-        active = self.query_one(TabbedContent).active
-        return self.query_one("#shared" if active == "tab-shared" else "#own", FileTable)
+        return self.query_one(f"#{self.active_tab}", FileTable)
 
     def _selected(self, own_only: bool = False) -> FileEntry | None:
         entry = self.active_table.current
@@ -172,6 +178,12 @@ class FilesScreen(Screen[None]):
     def _tab_changed(self) -> None:
         self.active_table.focus()
         self._update_status()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_tab":
+            return parameters[0] != self.active_tab
+        return True
 
     @on(FileTable.Activated)
     def _activated(self, event: FileTable.Activated) -> None:
@@ -214,9 +226,11 @@ class FilesScreen(Screen[None]):
         keys = [c.key for c in table.columns]
         table.sort_by(keys[(keys.index(table.sort_key) + 1) % len(keys)])
 
+    def action_show_tab(self, which: str) -> None:
+        self.query_one(TabbedContent).active = f"tab-{which}"
+
     def action_other_tab(self) -> None:
-        tabs = self.query_one(TabbedContent)
-        tabs.active = "tab-shared" if tabs.active == "tab-own" else "tab-own"
+        self.action_show_tab("own" if self.active_tab == "shared" else "shared")
 
     # -- actions --------------------------------------------------------------------------------
 
