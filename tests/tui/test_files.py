@@ -80,6 +80,18 @@ async def test_empty_list_says_how_to_upload(v: Vault, alice_session: str) -> No
         assert "Press u to upload your first file" in table.render_line(2).text
 
 
+async def test_empty_list_of_a_recipient_points_at_the_shared_tab(
+    v: Vault, alice: User, bob: User, tmp_path: Path, alice_session: str
+) -> None:
+    shares.share(v, bob, upload_bytes(v, bob, tmp_path, "bob-plan.md", b"plan"), "alice")
+    app = make_app(v)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        hint = app.screen.query_one("#own", FileTable).render_line(2).text
+        assert "No files of your own yet (u uploads). 1 file shared with you: press Tab." in hint
+        assert "No files yet" not in hint
+
+
 async def test_filter_narrows_and_escape_clears(seeded: Vault) -> None:
     app = make_app(seeded)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -27,6 +27,7 @@ from vault.tui.screens.upload import UploadScreen
 from vault.tui.screens.versions import VersionsDialog
 from vault.tui.widgets.file_table import FileTable
 from vault.tui.widgets.key_bar import KeyBar
+from vault.tui.wording import count
 
 POLL_SECONDS = 3.0
 """How often to look for changes made by other clients (one cheap query)."""
@@ -34,6 +35,7 @@ FILTER_DELAY = 0.12
 """Filter after typing pauses this long, so a burst of keys costs one pass over the rows."""
 
 EMPTY_OWN = "No files yet. Press u to upload your first file."
+EMPTY_OWN_BUT_SHARED = "No files of your own yet (u uploads). {shared} with you: press Tab."
 EMPTY_SHARED = "Nothing is shared with you yet. Files others share with you appear here."
 
 
@@ -123,6 +125,12 @@ class FilesScreen(Screen[None]):
 
     def _show(self, listing: Listing, signature: int) -> None:
         self.signature = signature
+        own = self.query_one("#own", FileTable)
+        own.empty_text = (
+            EMPTY_OWN_BUT_SHARED.format(shared=count(len(listing.shared), "file") + " shared")
+            if listing.shared
+            else EMPTY_OWN
+        )
         for table_id, entries in (("own", listing.own), ("shared", listing.shared)):
             table = self.query_one(f"#{table_id}", FileTable)
             table.set_entries(entries)
