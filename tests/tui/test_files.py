@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.command import CommandList
 from textual.widgets import TabbedContent
 from textual.widgets._footer import FooterKey
 from tui.tui_support import burst, settle, upload_bytes
@@ -12,6 +13,7 @@ from tui.tui_support import burst, settle, upload_bytes
 from vault.core import Vault, files, shares
 from vault.core.models import User
 from vault.tui.app import make_app
+from vault.tui.screens import files as files_screen
 from vault.tui.screens.activity import ActivityScreen
 from vault.tui.screens.confirm import ConfirmDelete
 from vault.tui.screens.files import FilesScreen
@@ -139,13 +141,49 @@ async def test_delete_asks_first(seeded: Vault, alice: User) -> None:
         assert [e.name for e in files.list_files(seeded, alice).own] == ["notes.txt", "Zebra.png"]
 
 
-async def test_owner_only_actions_refused_on_shared_files(seeded: Vault) -> None:
+async def test_shared_tab_offers_only_what_applies(seeded: Vault) -> None:
     app = make_app(seeded)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        await pilot.press("tab", "x")
-        assert isinstance(app.screen, FilesScreen)  # no confirm dialog for someone else's file
-        assert any("only its owner" in n.message for n in app._notifications)
+        assert {"s", "x", "r", "v", "d"} <= set(footer_keys(app))
+        await pilot.press("tab")
+        await pilot.pause()
+        keys = footer_keys(app)
+        assert not {"s", "x", "r"} & set(keys)  # share, delete, rename: the owner's
+        assert keys["d"] == "Download" and keys["v"] == "Versions"
+        await pilot.press("x", "s", "r")
+        await pilot.pause()
+        assert isinstance(app.screen, FilesScreen)  # no dialog for someone else's file
+        assert not app._notifications  # and no "File 4 is not yours"
+        await pilot.press("ctrl+p")  # the palette leaves them out too
+        await pilot.pause()
+        await pilot.press(*"delete")
+        await settle(app, pilot)
+        hits = [str(o.prompt) for o in app.screen.query_one(CommandList).options]
+        assert not any("Delete the selected file" in h for h in hits)
+
+
+async def test_messages_name_the_file_not_its_id(
+    seeded: Vault, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files_screen, "POLL_SECONDS", 3600)  # the stale row stays listed
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        files.delete(seeded, alice, "notes.txt")  # elsewhere, before the list refreshes
+        await pilot.press("r")  # notes.txt, still listed
+        await pilot.pause()
+        burst(app, [*"-old", "enter"])
+        await settle(app, pilot)
+        error = str(app.screen.query_one("#rename-error").render())
+        assert error == "notes.txt is gone: deleted, or no longer shared with you"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("x", "y")
+        await settle(app, pilot)
+        messages = [n.message for n in app._notifications]
+        assert "notes.txt is gone: deleted, or no longer shared with you" in messages
+        assert not any("File " in m or "vault ls" in m for m in messages)
 
 
 async def test_rename(seeded: Vault, alice: User) -> None:

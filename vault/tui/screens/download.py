@@ -18,6 +18,7 @@ from vault.core import Vault, downloads
 from vault.core.errors import Cancelled, VaultError
 from vault.core.models import FileEntry, User
 from vault.tui.widgets.transfer import ProgressRelay, Rate
+from vault.tui.wording import error_text
 
 
 class FolderTree(DirectoryTree):
@@ -94,10 +95,13 @@ class DownloadDialog(ModalScreen[Path | None]):
         except Cancelled:
             return
         except VaultError as e:
-            self.app.call_from_thread(self.query_one("#download-error", Static).update, str(e))
+            self.app.call_from_thread(self._failed, e)
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.dismiss, path)
+
+    def _failed(self, error: VaultError) -> None:
+        self.query_one("#download-error", Static).update(error_text(error, self.entry))
 
     def action_cancel(self) -> None:
         self.workers.cancel_group(self, "download")

@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from vault.core import Vault, events, files, sessions
-from vault.core.errors import NotLoggedIn, NotOwner, VaultError
+from vault.core.errors import NotLoggedIn, VaultError
 from vault.core.models import FileEntry, Listing, User
 from vault.format import human_size
 from vault.tui.commands import FileCommands
@@ -27,7 +27,7 @@ from vault.tui.screens.upload import UploadScreen
 from vault.tui.screens.versions import VersionsDialog
 from vault.tui.widgets.file_table import FileTable
 from vault.tui.widgets.key_bar import KeyBar
-from vault.tui.wording import count
+from vault.tui.wording import count, error_text
 
 POLL_SECONDS = 3.0
 """How often to look for changes made by other clients (one cheap query)."""
@@ -37,6 +37,10 @@ FILTER_DELAY = 0.12
 EMPTY_OWN = "No files yet. Press u to upload your first file."
 EMPTY_OWN_BUT_SHARED = "No files of your own yet (u uploads). {shared} with you: press Tab."
 EMPTY_SHARED = "Nothing is shared with you yet. Files others share with you appear here."
+
+
+OWNER_ONLY = frozenset({"share", "delete", "rename"})
+"""Actions the shared tab does not offer (the core refuses them to anyone but the owner)."""
 
 
 def change_signature(vault: Vault) -> int:
@@ -162,14 +166,10 @@ class FilesScreen(Screen[None]):
     def active_table(self) -> FileTable:
         return self.query_one(f"#{self.active_tab}", FileTable)
 
-    def _selected(self, own_only: bool = False) -> FileEntry | None:
+    def _selected(self) -> FileEntry | None:
         entry = self.active_table.current
         if entry is None:
             self.notify("No file selected", severity="warning")
-            return None
-        if own_only and not entry.is_owned_by(self.user):
-            self.notify(NotOwner(entry.id).message, severity="warning", markup=False)
-            return None
         return entry
 
     def _update_status(self) -> None:
@@ -189,8 +189,11 @@ class FilesScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide what cannot apply: owner-only actions on the shared tab, Tab to this tab."""
         if action == "show_tab":
             return parameters[0] != self.active_tab
+        if action in OWNER_ONLY:
+            return self.active_tab == "own"
         return True
 
     @on(FileTable.Activated)
@@ -271,12 +274,12 @@ class FilesScreen(Screen[None]):
         self.app.push_screen(DownloadDialog(self.vault, self.user, entry, Path.cwd()), done)
 
     def action_share(self) -> None:
-        entry = self._selected(own_only=True)
+        entry = self._selected()
         if entry is not None:
             self.app.push_screen(ShareDialog(self.vault, self.user, entry), lambda _: self.reload())
 
     def action_rename(self) -> None:
-        entry = self._selected(own_only=True)
+        entry = self._selected()
         if entry is None:
             return
 
@@ -288,12 +291,12 @@ class FilesScreen(Screen[None]):
         self.app.push_screen(RenameDialog(self.vault, self.user, entry), done)
 
     def action_versions(self) -> None:
-        entry = self._selected(own_only=True)
+        entry = self._selected()
         if entry is not None:
             self.app.push_screen(VersionsDialog(self.vault, self.user, entry))
 
     def action_delete(self) -> None:
-        entry = self._selected(own_only=True)
+        entry = self._selected()
         if entry is None:
             return
 
@@ -308,7 +311,7 @@ class FilesScreen(Screen[None]):
         try:
             files.delete(self.vault, self.user, entry.id)
         except VaultError as e:
-            self.notify(str(e), severity="error", markup=False)
+            self.notify(error_text(e, entry), severity="error", markup=False)
             return
         self.notify(f"Deleted {entry.name}", markup=False)
         self.app.call_from_thread(self.reload)

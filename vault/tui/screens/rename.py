@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 from vault.core import Vault, files
 from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User
+from vault.tui.wording import error_text
 
 
 class RenameDialog(ModalScreen[FileEntry | None]):
@@ -46,9 +47,12 @@ class RenameDialog(ModalScreen[FileEntry | None]):
         try:
             renamed = files.rename(self.vault, self.user, self.entry.id, name)
         except VaultError as e:
-            self.app.call_from_thread(self.query_one("#rename-error", Static).update, str(e))
+            self.app.call_from_thread(self._failed, e)
             return
         self.app.call_from_thread(self.dismiss, renamed)
+
+    def _failed(self, error: VaultError) -> None:
+        self.query_one("#rename-error", Static).update(error_text(error, self.entry))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

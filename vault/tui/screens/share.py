@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from vault.core import Vault, shares, users
 from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User
+from vault.tui.wording import error_text
 
 
 class RecipientList(OptionList):
@@ -115,7 +116,7 @@ class ShareDialog(ModalScreen[None]):
             _, other = shares.share(self.vault, self.user, self.entry.id, username)
             recipients = shares.recipients(self.vault, self.user, self.entry.id)
         except VaultError as e:
-            self.app.call_from_thread(self.query_one("#share-error", Static).update, str(e))
+            self.app.call_from_thread(self._failed, e)
             return
         self.notify(f"Shared {self.entry.name} with {other.username}", markup=False)
         self.app.call_from_thread(self._shared, recipients)
@@ -138,7 +139,7 @@ class ShareDialog(ModalScreen[None]):
             shares.unshare(self.vault, self.user, self.entry.id, other.id)
             recipients = shares.recipients(self.vault, self.user, self.entry.id)
         except VaultError as e:
-            self.app.call_from_thread(self.query_one("#share-error", Static).update, str(e))
+            self.app.call_from_thread(self._failed, e)
             return
         self.notify(f"{other.username} can no longer see {self.entry.name}", markup=False)
         self.app.call_from_thread(self._show_recipients, recipients)
@@ -148,7 +149,7 @@ class ShareDialog(ModalScreen[None]):
         try:
             recipients = shares.recipients(self.vault, self.user, self.entry.id)
         except VaultError as e:
-            self.app.call_from_thread(self.query_one("#share-error", Static).update, str(e))
+            self.app.call_from_thread(self._failed, e)
             return
         self.app.call_from_thread(self._show_recipients, recipients)
 
@@ -161,6 +162,9 @@ class ShareDialog(ModalScreen[None]):
             box.highlighted = 0
         else:
             box.add_option(Option("Not shared with anyone yet", disabled=True))
+
+    def _failed(self, error: VaultError) -> None:
+        self.query_one("#share-error", Static).update(error_text(error, self.entry))
 
     def action_close(self) -> None:
         self.dismiss(None)

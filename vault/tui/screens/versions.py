@@ -17,6 +17,7 @@ from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User, Version
 from vault.format import human_size, short_time
 from vault.tui.screens.download import DownloadDialog
+from vault.tui.wording import error_text
 
 
 class VersionsDialog(ModalScreen[None]):
@@ -55,7 +56,7 @@ class VersionsDialog(ModalScreen[None]):
         try:
             found = files.versions(self.vault, self.user, self.entry.id)
         except VaultError as e:
-            self.notify(str(e), severity="error", markup=False)
+            self.notify(error_text(e, self.entry), severity="error", markup=False)
             return
         self.app.call_from_thread(self._show, found)
 
