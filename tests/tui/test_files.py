@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from textual.command import CommandList
 from textual.widgets import TabbedContent
-from textual.widgets._footer import FooterKey
-from tui.tui_support import burst, settle, upload_bytes
+from tui.tui_support import assert_footer_fits, burst, footer_keys, settle, upload_bytes
 
 from vault.core import Vault, files, shares
 from vault.core.models import User
@@ -51,11 +50,6 @@ async def test_lists_own_and_shared_files(seeded: Vault) -> None:
         assert app.screen.query_one("#shared", FileTable).current.owner == "bob"
 
 
-def footer_keys(app) -> dict[str, str]:
-    """What the footer shows: key -> description."""
-    return {k.key: k.description for k in app.screen.query(FooterKey)}
-
-
 async def test_tab_and_arrows_switch_tabs_and_the_footer_says_so(seeded: Vault) -> None:
     app = make_app(seeded)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -71,6 +65,25 @@ async def test_tab_and_arrows_switch_tabs_and_the_footer_says_so(seeded: Vault) 
         await pilot.press("tab")
         await pilot.pause()
         assert footer_keys(app)["tab"] == "My files"
+
+
+async def test_footer_shows_every_key_at_80x24_and_counts_read_right(
+    v: Vault, alice: User, tmp_path: Path, alice_session: str
+) -> None:
+    upload_bytes(v, alice, tmp_path, "notes.txt", b"n" * 10)
+    app = make_app(v)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        keys = footer_keys(app)
+        assert keys["o"] == "Sort" and keys["tab"] == "Shared"
+        assert_footer_fits(app)
+        assert str(app.screen.query_one("#status").render()) == "1 file of yours · 10 B"
+        await pilot.press("slash", "n")
+        app.screen.apply_filter()
+        assert (
+            str(app.screen.query_one("#status").render())
+            == "1 of 1 file shown (names containing 'n')"
+        )
 
 
 async def test_empty_list_says_how_to_upload(v: Vault, alice_session: str) -> None:

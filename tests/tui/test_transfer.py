@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui.tui_support import burst, settle, upload_bytes
+from tui.tui_support import assert_footer_fits, burst, footer_keys, settle, upload_bytes
 
 from vault.core import Vault, files
 from vault.core.models import User
@@ -131,3 +131,15 @@ async def test_versions_download_an_old_one(
         await settle(app, pilot)
         assert isinstance(app.screen, VersionsDialog)
     assert (local / "plan.md").read_bytes() == b"first draft"
+
+
+async def test_upload_footer_fits_80x24(
+    v: Vault, alice: User, alice_session: str, local: Path
+) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert set(footer_keys(app).values()) >= {"Mark", "Upload", "Type a path"}
+        assert_footer_fits(app)

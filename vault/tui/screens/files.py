@@ -60,7 +60,7 @@ class FilesScreen(Screen[None]):
         Binding("r", "rename", "Rename"),
         Binding("v", "versions", "Versions"),
         Binding("slash", "filter", "Filter"),
-        Binding("o", "sort", "Sort", show=False),
+        Binding("o", "sort", "Sort"),
         Binding("g", "activity", "Activity"),
         # Two actions, one shown at a time, so the footer names the tab the key leads to.
         Binding("tab,shift+tab,right,left", "show_tab('shared')", "Shared"),
@@ -174,12 +174,13 @@ class FilesScreen(Screen[None]):
 
     def _update_status(self) -> None:
         table = self.active_table
-        what = "shared with you" if not table.own else "yours"
+        what = "of yours" if table.own else "shared with you"
         if table.filter_text:
-            text = f"{table.row_count} of {table.total} files match {table.filter_text!r}"
+            shown = f"{table.row_count} of {count(table.total, 'file')} shown"
+            text = f"{shown} (names containing {table.filter_text!r})"
         else:
             total = sum(e.size for e in table.rows)
-            text = f"{table.total} files {what} · {human_size(total)}"
+            text = f"{count(table.total, 'file')} {what} · {human_size(total)}"
         self.query_one("#status", Static).update(text)
 
     @on(TabbedContent.TabActivated)
@@ -255,9 +256,9 @@ class FilesScreen(Screen[None]):
         self.app.push_screen(ActivityScreen(self.vault, self.user))
 
     def action_upload(self) -> None:
-        def done(count: int | None) -> None:
-            if count:
-                self.notify(f"Uploaded {count} file{'s' if count != 1 else ''}")
+        def done(stored: int | None) -> None:
+            if stored:
+                self.notify(f"Uploaded {count(stored, 'file')}")
             self.reload()
 
         self.app.push_screen(UploadScreen(self.vault, self.user, Path.cwd()), done)

@@ -20,6 +20,7 @@ from vault.core.errors import Cancelled, VaultError
 from vault.core.models import User
 from vault.tui.widgets.pick_tree import PickTree
 from vault.tui.widgets.transfer import ProgressRelay, Rate, TransferRow
+from vault.tui.wording import count
 
 
 def split_paths(text: str, base: Path) -> list[Path]:
@@ -46,7 +47,7 @@ class UploadScreen(Screen[int]):
     """Dismisses with how many files were stored."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "start", "Upload marked"),
+        Binding("ctrl+s", "start", "Upload"),
         Binding("escape", "cancel", "Cancel / close"),
         Binding("ctrl+l", "focus_path", "Type a path"),
     ]
@@ -135,9 +136,7 @@ class UploadScreen(Screen[int]):
         pending = [p for p in self.chosen if p not in self.stored]
         total = sum(self.chosen[p] for p in pending)
         self.query_one("#overall-status", Static).update(
-            f"{len(pending)} file{'s' if len(pending) != 1 else ''} to upload"
-            if pending
-            else "Nothing chosen yet"
+            f"{count(len(pending), 'file')} to upload" if pending else "Nothing chosen yet"
         )
         self.query_one("#overall", ProgressBar).update(total=total or 1, progress=0)
 
