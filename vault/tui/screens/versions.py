@@ -21,7 +21,11 @@ from vault.tui.wording import error_text
 
 
 class VersionsDialog(ModalScreen[None]):
-    """Newest version first; Enter or `d` downloads the highlighted one."""
+    """Newest version first, as the core lists them; Enter or `d` downloads the highlighted one.
+
+    The owner sees every version; someone the file is shared with sees only the current one
+    (the core's rule), and is told so.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d", "download", "Download version"),
@@ -39,6 +43,8 @@ class VersionsDialog(ModalScreen[None]):
         with Vertical(classes="dialog", id="versions"):
             yield Static(f"Versions of {self.entry.name}", classes="dialog-title", markup=False)
             yield DataTable(id="version-table", cursor_type="row")
+            if not self.entry.is_owned_by(self.user):
+                yield Static(f"{self.entry.owner} shares only the current version with you.")
             yield Static("Enter or d downloads · Esc closes", classes="dialog-hint")
         yield Footer()
 
@@ -62,11 +68,12 @@ class VersionsDialog(ModalScreen[None]):
 
     def _show(self, found: list[Version]) -> None:
         self.versions = found
+        current = max((ver.number for ver in found), default=None)
         table = self.query_one(DataTable)
         table.clear()
         for ver in self.versions:
             table.add_row(
-                str(ver.number),
+                f"{ver.number} (current)" if ver.number == current else str(ver.number),
                 human_size(ver.size),
                 short_time(ver.uploaded_at),
                 ver.sha256[:12],
