@@ -164,3 +164,25 @@ async def test_a_recipient_sees_only_the_current_version(
         assert table.row_count == 1 and table.get_row_at(0)[0] == "2 (current)"
         texts = [str(w.render()) for w in app.screen.query(Static)]
         assert "alice shares only the current version with you." in texts
+
+
+async def test_upload_reports_a_failed_file_and_stores_the_rest(
+    v: Vault, alice: User, alice_session: str, local: Path
+) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("u")
+        await settle(app, pilot)
+        await pilot.press("down", "space", "down", "down", "space")  # notes.txt, report.pdf
+        (local / "notes.txt").unlink()  # gone before the upload starts
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, UploadScreen)  # stays open, says what happened
+        status = str(app.screen.query_one("#overall-status").render())
+        assert status == "1 stored, 1 failed; Ctrl+S retries, Esc closes"
+        assert [str(s.render()) for s in app.screen.query(".transfer-status")] == [
+            "failed", "stored"
+        ]  # fmt: skip
+        assert any(n.message.startswith("notes.txt: ") for n in app._notifications)
+    assert [e.name for e in files.list_files(v, alice).own] == ["report.pdf"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -77,12 +78,8 @@ class DownloadDialog(ModalScreen[Path | None]):
 
     @work(thread=True, exclusive=True, group="download")
     def _download(self, folder: Path) -> None:
-        rate = Rate()
-
-        def update(done: int) -> None:
-            self.query_one("#download-bar", ProgressBar).update(progress=done)
-            self.query_one("#download-status", Static).update(rate.describe(done, self.total))
-
+        """Only the core is called here; the widgets change on the event loop."""
+        update = partial(self._progress, Rate())
         try:
             path = downloads.download_to(
                 self.vault,
@@ -99,6 +96,10 @@ class DownloadDialog(ModalScreen[Path | None]):
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.dismiss, path)
+
+    def _progress(self, rate: Rate, done: int) -> None:
+        self.query_one("#download-bar", ProgressBar).update(progress=done)
+        self.query_one("#download-status", Static).update(rate.describe(done, self.total))
 
     def _failed(self, error: VaultError) -> None:
         self.query_one("#download-error", Static).update(error_text(error, self.entry))

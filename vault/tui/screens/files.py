@@ -314,8 +314,11 @@ class FilesScreen(Screen[None]):
         except VaultError as e:
             self.notify(error_text(e, entry), severity="error", markup=False)
             return
+        self.app.call_from_thread(self._deleted, entry)
+
+    def _deleted(self, entry: FileEntry) -> None:
         self.notify(f"Deleted {entry.name}", markup=False)
-        self.app.call_from_thread(self.reload)
+        self.reload()
 
     def action_logout(self) -> None:
         self._logout()

@@ -118,10 +118,10 @@ class ShareDialog(ModalScreen[None]):
         except VaultError as e:
             self.app.call_from_thread(self._failed, e)
             return
-        self.notify(f"Shared {self.entry.name} with {other.username}", markup=False)
-        self.app.call_from_thread(self._shared, recipients)
+        self.app.call_from_thread(self._shared, other, recipients)
 
-    def _shared(self, recipients: list[User]) -> None:
+    def _shared(self, other: User, recipients: list[User]) -> None:
+        self.notify(f"Shared {self.entry.name} with {other.username}", markup=False)
         self.query_one("#recipient", Input).value = ""
         self._show_recipients(recipients)
 
@@ -141,8 +141,11 @@ class ShareDialog(ModalScreen[None]):
         except VaultError as e:
             self.app.call_from_thread(self._failed, e)
             return
+        self.app.call_from_thread(self._revoked, other, recipients)
+
+    def _revoked(self, other: User, recipients: list[User]) -> None:
         self.notify(f"{other.username} can no longer see {self.entry.name}", markup=False)
-        self.app.call_from_thread(self._show_recipients, recipients)
+        self._show_recipients(recipients)
 
     @work(thread=True, exclusive=True, group="share-load")
     def _load_recipients(self) -> None:
