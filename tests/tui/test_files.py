@@ -68,15 +68,22 @@ async def test_tab_and_arrows_switch_tabs_and_the_footer_says_so(seeded: Vault) 
 
 
 async def test_footer_shows_every_key_at_80x24_and_counts_read_right(
-    v: Vault, alice: User, tmp_path: Path, alice_session: str
+    v: Vault, alice: User, bob: User, tmp_path: Path, alice_session: str
 ) -> None:
     upload_bytes(v, alice, tmp_path, "notes.txt", b"n" * 10)
+    shares.share(v, bob, upload_bytes(v, bob, tmp_path, "bob-plan.md", b"plan"), "alice")
     app = make_app(v)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         keys = footer_keys(app)
         assert keys["o"] == "Sort" and keys["tab"] == "Shared"
         assert_footer_fits(app)
+        await pilot.press("tab")
+        await settle(app, pilot)
+        assert footer_keys(app)["tab"] == "My files"
+        assert_footer_fits(app)
+        await pilot.press("tab")
+        await settle(app, pilot)
         assert str(app.screen.query_one("#status").render()) == "1 file of yours · 10 B"
         await pilot.press("slash", "n")
         app.screen.apply_filter()
@@ -113,6 +120,9 @@ async def test_filter_narrows_and_escape_clears(seeded: Vault) -> None:
         await settle(app, pilot)
         await pilot.press("slash")
         assert app.focused is app.screen.query_one("#filter")
+        await pilot.pause()
+        keys = footer_keys(app)  # letters are text here: the footer leaves them out
+        assert keys["escape"] == "Clear filter" and "d" not in keys and "x" not in keys
         burst(app, [*"REP"])
         await pilot.pause()
         app.screen.apply_filter()  # what the debounce timer calls once typing pauses

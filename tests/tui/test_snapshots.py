@@ -65,7 +65,7 @@ class TestShare:
     def test_share_dialog(self, seeded: Vault, snap_compare) -> None:
         async def open_share(pilot: Pilot) -> None:
             await settle(pilot.app, pilot)
-            await pilot.press("s")  # share the first file, Quarterly report.pdf
+            await pilot.press("s")  # share the first file, holiday-photo.jpg
             await settle(pilot.app, pilot)
             await pilot.press("b")  # completion: bob
             await settle(pilot.app, pilot)

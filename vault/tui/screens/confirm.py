@@ -12,10 +12,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from vault.core.models import FileEntry
+from vault.tui.widgets.key_bar import KeyBar
 
 
 class ConfirmDelete(ModalScreen[bool]):
     """Dismisses with True to delete."""
+
+    AUTO_FOCUS = "#no"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Delete"),
@@ -36,9 +39,7 @@ class ConfirmDelete(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete (y)", variant="error", id="yes")
                 yield Button("Keep (n)", id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        yield KeyBar()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from vault.core import Vault, downloads
 from vault.core.errors import Cancelled, VaultError
 from vault.core.models import FileEntry, User
+from vault.tui.widgets.key_bar import KeyBar
 from vault.tui.widgets.transfer import ProgressRelay, Rate
 from vault.tui.wording import error_text
 
@@ -32,6 +33,7 @@ class FolderTree(DirectoryTree):
 class DownloadDialog(ModalScreen[Path | None]):
     """Dismisses with the path written (the core picks `name (1).ext` if taken), or None."""
 
+    AUTO_FOCUS = "#folder"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
@@ -62,9 +64,7 @@ class DownloadDialog(ModalScreen[Path | None]):
             yield Static("", id="download-status", markup=False)
             yield Static("", classes="dialog-error", id="download-error", markup=False)
             yield Static("Enter downloads · Esc cancels", classes="dialog-hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#folder", Input).focus()
+        yield KeyBar()
 
     @on(DirectoryTree.DirectorySelected)
     def _picked(self, event: DirectoryTree.DirectorySelected) -> None:

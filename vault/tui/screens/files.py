@@ -41,6 +41,11 @@ EMPTY_SHARED = "Nothing is shared with you yet. Files others share with you appe
 
 OWNER_ONLY = frozenset({"share", "delete", "rename"})
 """Actions the shared tab does not offer (the core refuses them to anyone but the owner)."""
+TYPED_KEYS = frozenset(
+    {"upload", "download", "share", "delete", "rename", "versions", "filter", "sort"}
+    | {"activity", "logout", "quit"}
+)
+"""Actions bound to keys that are text in the filter box (priority bindings would steal them)."""
 
 
 def change_signature(vault: Vault) -> int:
@@ -52,22 +57,28 @@ class FilesScreen(Screen[None]):
     """Two tabs of files; the actions below, also in the command palette."""
 
     COMMANDS = {FileCommands}
+    AUTO_FOCUS = "#own"
+    # Priority: a key is acted on the moment it arrives, and an action that opens a dialog
+    # waits for it to mount, so keys typed after it land in the dialog (not on this screen).
+    # The table's own keys are priority too, so they keep their order with these.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("u", "upload", "Upload"),
-        Binding("d", "download", "Download"),
-        Binding("s", "share", "Share"),
-        Binding("x", "delete", "Delete"),
-        Binding("r", "rename", "Rename"),
-        Binding("v", "versions", "Versions"),
-        Binding("slash", "filter", "Filter"),
-        Binding("o", "sort", "Sort"),
-        Binding("g", "activity", "Activity"),
+        Binding("u", "upload", "Upload", priority=True),
+        Binding("d", "download", "Download", priority=True),
+        Binding("enter", "download", "Download", show=False, priority=True),
+        Binding("s", "share", "Share", priority=True),
+        Binding("x", "delete", "Delete", priority=True),
+        Binding("r", "rename", "Rename", priority=True),
+        Binding("v", "versions", "Versions", priority=True),
+        Binding("slash", "filter", "Filter", priority=True),
+        Binding("o", "sort", "Sort", priority=True),
+        Binding("g", "activity", "Activity", priority=True),
         # Two actions, one shown at a time, so the footer names the tab the key leads to.
         Binding("tab,shift+tab,right,left", "show_tab('shared')", "Shared"),
         Binding("tab,shift+tab,right,left", "show_tab('own')", "My files"),
+        Binding("escape", "clear_filter", "Clear filter"),
         Binding("ctrl+r", "refresh", "Refresh"),
-        Binding("l", "logout", "Logout"),
-        Binding("q", "quit", "Quit"),
+        Binding("l", "logout", "Logout", priority=True),
+        Binding("q", "quit", "Quit", priority=True),
     ]
 
     ACTIONS: ClassVar[list[tuple[str, str, str]]] = [
@@ -110,7 +121,6 @@ class FilesScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = self.user.username
         self.query_one("#filter").display = False
-        self.query_one("#own", FileTable).focus()
         self.reload()
         self.set_interval(POLL_SECONDS, self.poll)
 
@@ -190,23 +200,29 @@ class FilesScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide what cannot apply: owner-only actions on the shared tab, Tab to this tab."""
+        """Hide what cannot apply: owner-only actions on the shared tab, Tab to this tab, and
+        the letter keys while the filter is being typed (the letters are text there)."""
+        if action in TYPED_KEYS and isinstance(self.focused, Input):
+            return False
         if action == "show_tab":
             return parameters[0] != self.active_tab
         if action in OWNER_ONLY:
             return self.active_tab == "own"
+        if action == "clear_filter":
+            return self.query_one("#filter").display
         return True
 
     @on(FileTable.Activated)
-    def _activated(self, event: FileTable.Activated) -> None:
-        self.action_download()
+    async def _activated(self, event: FileTable.Activated) -> None:
+        await self.action_download()
 
     # -- filter and sort ------------------------------------------------------------------------
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        self.set_focus(box)  # now: the keys typed next go into it
+        self.refresh_bindings()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
@@ -225,13 +241,12 @@ class FilesScreen(Screen[None]):
         self.apply_filter()
         self.active_table.focus()
 
-    def key_escape(self) -> None:
+    def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
-        if box.display:
-            box.value = ""
-            box.display = False
-            self.apply_filter()
-            self.active_table.focus()
+        box.value = ""
+        box.display = False
+        self.apply_filter()
+        self.active_table.focus()
 
     def action_sort(self) -> None:
         table = self.active_table
@@ -252,18 +267,18 @@ class FilesScreen(Screen[None]):
     def action_quit(self) -> None:
         self.app.exit(0)
 
-    def action_activity(self) -> None:
-        self.app.push_screen(ActivityScreen(self.vault, self.user))
+    async def action_activity(self) -> None:
+        await self.app.push_screen(ActivityScreen(self.vault, self.user))
 
-    def action_upload(self) -> None:
+    async def action_upload(self) -> None:
         def done(stored: int | None) -> None:
             if stored:
                 self.notify(f"Uploaded {count(stored, 'file')}")
             self.reload()
 
-        self.app.push_screen(UploadScreen(self.vault, self.user, Path.cwd()), done)
+        await self.app.push_screen(UploadScreen(self.vault, self.user, Path.cwd()), done)
 
-    def action_download(self, version: int | None = None) -> None:
+    async def action_download(self) -> None:
         entry = self._selected()
         if entry is None:
             return
@@ -272,14 +287,15 @@ class FilesScreen(Screen[None]):
             if path is not None:
                 self.notify(f"Saved to {path}", markup=False)
 
-        self.app.push_screen(DownloadDialog(self.vault, self.user, entry, Path.cwd()), done)
+        await self.app.push_screen(DownloadDialog(self.vault, self.user, entry, Path.cwd()), done)
 
-    def action_share(self) -> None:
+    async def action_share(self) -> None:
         entry = self._selected()
         if entry is not None:
-            self.app.push_screen(ShareDialog(self.vault, self.user, entry), lambda _: self.reload())
+            dialog = ShareDialog(self.vault, self.user, entry)
+            await self.app.push_screen(dialog, lambda _: self.reload())
 
-    def action_rename(self) -> None:
+    async def action_rename(self) -> None:
         entry = self._selected()
         if entry is None:
             return
@@ -289,14 +305,14 @@ class FilesScreen(Screen[None]):
                 self.notify(f"Renamed to {renamed.name}", markup=False)
                 self.reload()
 
-        self.app.push_screen(RenameDialog(self.vault, self.user, entry), done)
+        await self.app.push_screen(RenameDialog(self.vault, self.user, entry), done)
 
-    def action_versions(self) -> None:
+    async def action_versions(self) -> None:
         entry = self._selected()
         if entry is not None:
-            self.app.push_screen(VersionsDialog(self.vault, self.user, entry))
+            await self.app.push_screen(VersionsDialog(self.vault, self.user, entry))
 
-    def action_delete(self) -> None:
+    async def action_delete(self) -> None:
         entry = self._selected()
         if entry is None:
             return
@@ -305,7 +321,7 @@ class FilesScreen(Screen[None]):
             if yes:
                 self._delete(entry)
 
-        self.app.push_screen(ConfirmDelete(entry), confirmed)
+        await self.app.push_screen(ConfirmDelete(entry), confirmed)
 
     @work(thread=True, exclusive=True, group="files-change")
     def _delete(self, entry: FileEntry) -> None:

@@ -14,12 +14,14 @@ from textual.widgets import Input, Static
 from vault.core import Vault, files
 from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User
+from vault.tui.widgets.key_bar import KeyBar
 from vault.tui.wording import error_text
 
 
 class RenameDialog(ModalScreen[FileEntry | None]):
     """Dismisses with the renamed entry, or None when cancelled."""
 
+    AUTO_FOCUS = "#new-name"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, vault: Vault, user: User, entry: FileEntry) -> None:
@@ -34,6 +36,7 @@ class RenameDialog(ModalScreen[FileEntry | None]):
             yield Input(self.entry.name, id="new-name")
             yield Static("", classes="dialog-error", id="rename-error", markup=False)
             yield Static("Enter renames · Esc cancels", classes="dialog-hint")
+        yield KeyBar()
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:

@@ -11,12 +11,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from vault.core import Vault, shares, users
 from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User
+from vault.tui.widgets.key_bar import KeyBar
 from vault.tui.wording import error_text
 
 
@@ -30,6 +31,8 @@ class RecipientList(OptionList):
 
 class ShareDialog(ModalScreen[None]):
     """Changes apply at once; Esc closes."""
+
+    AUTO_FOCUS = "#recipient"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
@@ -54,13 +57,12 @@ class ShareDialog(ModalScreen[None]):
             yield Static("Shared with:")
             yield RecipientList(id="recipients")
             yield Static(
-                "Enter shares · ↓ picks a match · x in the list revokes · Esc closes",
+                "Enter shares · ↓ picks a match · x in the list revokes",
                 classes="dialog-hint",
             )
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#recipient", Input).focus()
         self._load_recipients()
         self._complete("")
 

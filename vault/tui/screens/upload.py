@@ -47,6 +47,7 @@ def split_paths(text: str, base: Path) -> list[Path]:
 class UploadScreen(Screen[int]):
     """Dismisses with how many files were stored."""
 
+    AUTO_FOCUS = "#picker"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "Upload"),
         Binding("escape", "cancel", "Cancel / close"),
@@ -80,9 +81,6 @@ class UploadScreen(Screen[int]):
         yield Input(placeholder="Type or paste a path (or several, quoted), Enter adds", id="path")
         yield Static("", classes="dialog-error", id="upload-error", markup=False)
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(PickTree).focus()
 
     # -- choosing -------------------------------------------------------------------------------
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from vault.core import Vault, files
 from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User, Version
 from vault.format import human_size, short_time
 from vault.tui.screens.download import DownloadDialog
+from vault.tui.widgets.key_bar import KeyBar
 from vault.tui.wording import error_text
 
 
@@ -27,9 +28,15 @@ class VersionsDialog(ModalScreen[None]):
     (the core's rule), and is told so.
     """
 
+    AUTO_FOCUS = "#version-table"
+    # Priority, and the download dialog awaited: keys typed after d or Enter go to that dialog.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("d", "download", "Download version"),
+        Binding("d", "download", "Download version", priority=True),
+        Binding("enter", "download", "Download version", show=False, priority=True),
         Binding("escape,v", "close", "Close"),
+        # The table's moves at the same priority, so they keep their order with d and Enter.
+        Binding("up,k", "move('up')", "Up", show=False, priority=True),
+        Binding("down,j", "move('down')", "Down", show=False, priority=True),
     ]
 
     def __init__(self, vault: Vault, user: User, entry: FileEntry) -> None:
@@ -46,7 +53,7 @@ class VersionsDialog(ModalScreen[None]):
             if not self.entry.is_owned_by(self.user):
                 yield Static(f"{self.entry.owner} shares only the current version with you.")
             yield Static("Enter or d downloads · Esc closes", classes="dialog-hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -54,7 +61,6 @@ class VersionsDialog(ModalScreen[None]):
         table.add_column("Size", key="size")
         table.add_column("Uploaded (UTC)", key="uploaded")
         table.add_column("SHA-256", key="sha")
-        table.focus()
         self._load()
 
     @work(thread=True, exclusive=True, group="versions")
@@ -80,11 +86,14 @@ class VersionsDialog(ModalScreen[None]):
                 key=str(ver.number),
             )
 
-    @on(DataTable.RowSelected)
-    def _selected(self) -> None:
-        self.action_download()
+    def action_move(self, direction: str) -> None:
+        table = self.query_one(DataTable)
+        if direction == "up":
+            table.action_cursor_up()
+        else:
+            table.action_cursor_down()
 
-    def action_download(self) -> None:
+    async def action_download(self) -> None:
         table = self.query_one(DataTable)
         if not self.versions:
             return
@@ -94,7 +103,7 @@ class VersionsDialog(ModalScreen[None]):
             if path is not None:
                 self.notify(f"Saved version {ver.number} to {path}", markup=False)
 
-        self.app.push_screen(
+        await self.app.push_screen(
             DownloadDialog(
                 self.vault, self.user, self.entry, Path.cwd(), version=ver.number, size=ver.size
             ),
