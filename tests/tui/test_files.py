@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from textual.command import CommandList
 from textual.widgets import TabbedContent
+from textual.widgets._footer import FooterKey
 from tui.tui_support import assert_footer_fits, burst, footer_keys, settle, upload_bytes
 
 from vault.core import Vault, files, shares
@@ -100,6 +101,9 @@ async def test_empty_list_says_how_to_upload(v: Vault, alice_session: str) -> No
         table = app.screen.query_one("#own", FileTable)
         assert table.total == 0
         assert "Press u to upload your first file" in table.render_line(2).text
+        await pilot.pause()
+        greyed = {k.key for k in app.screen.query(FooterKey) if k.has_class("-disabled")}
+        assert greyed == {"d", "s", "x", "r", "v"}  # nothing to act on yet
 
 
 async def test_empty_list_of_a_recipient_points_at_the_shared_tab(

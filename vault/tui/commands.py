@@ -11,9 +11,9 @@ class FileCommands(Provider):
     """Lists the screen's `ACTIONS` (action, title, help) and runs the chosen one."""
 
     def _actions(self) -> list[tuple[str, str, str]]:
-        """The screen's actions that apply now (its `check_action` hides the others)."""
+        """The screen's actions that can run now (as its `check_action` says)."""
         actions = getattr(self.screen, "ACTIONS", [])
-        return [a for a in actions if self.screen.check_action(a[0], ()) is not False]
+        return [a for a in actions if self.screen.check_action(a[0], ())]
 
     async def _run(self, action: str) -> None:
         await self.screen.run_action(action)

@@ -41,6 +41,8 @@ EMPTY_SHARED = "Nothing is shared with you yet. Files others share with you appe
 
 OWNER_ONLY = frozenset({"share", "delete", "rename"})
 """Actions the shared tab does not offer (the core refuses them to anyone but the owner)."""
+ON_A_FILE = frozenset({"download", "share", "delete", "rename", "versions"})
+"""Actions on the highlighted file: shown greyed while the list is empty."""
 TYPED_KEYS = frozenset(
     {"upload", "download", "share", "delete", "rename", "versions", "filter", "sort"}
     | {"activity", "logout", "quit"}
@@ -183,6 +185,8 @@ class FilesScreen(Screen[None]):
         return entry
 
     def _update_status(self) -> None:
+        """The counts below the list, and the keys that apply to what it now shows."""
+        self.refresh_bindings()
         table = self.active_table
         what = "of yours" if table.own else "shared with you"
         if table.filter_text:
@@ -197,19 +201,21 @@ class FilesScreen(Screen[None]):
     def _tab_changed(self) -> None:
         self.active_table.focus()
         self._update_status()
-        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide what cannot apply: owner-only actions on the shared tab, Tab to this tab, and
-        the letter keys while the filter is being typed (the letters are text there)."""
+        the letter keys while the filter is being typed (the letters are text there); grey out
+        the actions on a file while no file is highlighted."""
         if action in TYPED_KEYS and isinstance(self.focused, Input):
             return False
         if action == "show_tab":
             return parameters[0] != self.active_tab
-        if action in OWNER_ONLY:
-            return self.active_tab == "own"
+        if action in OWNER_ONLY and self.active_tab != "own":
+            return False
         if action == "clear_filter":
             return self.query_one("#filter").display
+        if action in ON_A_FILE and self.active_table.current is None:
+            return None
         return True
 
     @on(FileTable.Activated)
