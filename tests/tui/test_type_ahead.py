@@ -44,6 +44,16 @@ async def test_rename_typed_ahead(seeded: Vault, alice: User) -> None:
         assert own_names(app) == ["journal.txt", "report.pdf"]
 
 
+async def test_keys_after_closing_a_dialog_reach_the_screen(seeded: Vault) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        burst(app, ["x", "n", "v", "escape", "r", *"journal.txt", "enter"])  # notes.txt
+        await settle(app, pilot)
+        assert isinstance(app.screen, FilesScreen)
+        assert own_names(app) == ["journal.txt", "report.pdf"]
+
+
 async def test_move_then_delete_typed_ahead(seeded: Vault, alice: User) -> None:
     app = make_app(seeded)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -26,7 +26,7 @@ class ActivityScreen(ModalScreen[None]):
     AUTO_FOCUS = "#events"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,g,q", "close", "Close"),
+        Binding("escape,g,q", "close", "Close", priority=True),
         Binding("ctrl+r", "reload", "Refresh"),
     ]
 

@@ -20,9 +20,11 @@ class ConfirmDelete(ModalScreen[bool]):
 
     AUTO_FOCUS = "#no"
 
+    # Priority (as for every dialog's closing keys): the dialog closes the moment the key
+    # arrives, so the keys typed after it reach the screen beneath, in order.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Delete"),
-        Binding("n,escape", "answer(False)", "Keep"),
+        Binding("y", "answer(True)", "Delete", priority=True),
+        Binding("n,escape", "answer(False)", "Keep", priority=True),
     ]
 
     def __init__(self, entry: FileEntry) -> None:

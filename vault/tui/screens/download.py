@@ -34,7 +34,7 @@ class DownloadDialog(ModalScreen[Path | None]):
     """Dismisses with the path written (the core picks `name (1).ext` if taken), or None."""
 
     AUTO_FOCUS = "#folder"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", priority=True)]
 
     def __init__(
         self,

@@ -22,7 +22,7 @@ class RenameDialog(ModalScreen[FileEntry | None]):
     """Dismisses with the renamed entry, or None when cancelled."""
 
     AUTO_FOCUS = "#new-name"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", priority=True)]
 
     def __init__(self, vault: Vault, user: User, entry: FileEntry) -> None:
         super().__init__()

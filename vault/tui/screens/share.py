@@ -35,7 +35,7 @@ class ShareDialog(ModalScreen[None]):
     AUTO_FOCUS = "#recipient"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close"),
+        Binding("escape", "close", "Close", priority=True),
         # priority: the recipient Input has focus and binds ctrl+x to "cut"
         Binding("ctrl+x", "revoke", "Revoke selected", priority=True),
         Binding("down", "to_matches", "Matches", show=False),

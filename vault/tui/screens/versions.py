@@ -33,7 +33,7 @@ class VersionsDialog(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d", "download", "Download version", priority=True),
         Binding("enter", "download", "Download version", show=False, priority=True),
-        Binding("escape,v", "close", "Close"),
+        Binding("escape,v", "close", "Close", priority=True),
         # The table's moves at the same priority, so they keep their order with d and Enter.
         Binding("up,k", "move('up')", "Up", show=False, priority=True),
         Binding("down,j", "move('down')", "Down", show=False, priority=True),
