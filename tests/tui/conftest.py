@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support import ALICE_PW
+from textual.dom import DOMNode
+from textual.widget import Widget
 
 from vault.core import Vault, sessions
 from vault.core.models import User
@@ -15,6 +18,34 @@ from vault.core.models import User
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def widgets_only_on_the_ui_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test whose workers look up widgets from their threads.
+
+    Textual's widgets are not thread-safe: a thread worker calls the core and hands the result
+    to the event loop (`call_from_thread`, `post_message`); only there are widgets looked up
+    and changed. Watching queries and refreshes finds the code that does otherwise.
+    """
+    ui_thread = threading.current_thread()
+    offenders: list[str] = []
+
+    def watch(cls: type, name: str) -> None:
+        original = getattr(cls, name)
+
+        def checked(self: DOMNode, *args: object, **kwargs: object) -> object:
+            if threading.current_thread() is not ui_thread:
+                offenders.append(f"{type(self).__name__}.{name}{args!r}")
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, name, checked)
+
+    for name in ("query", "query_one", "query_children", "query_exactly_one"):
+        watch(DOMNode, name)
+    watch(Widget, "refresh")  # every visible change of a widget asks for a refresh
+    yield
+    assert not offenders, f"widgets queried from a worker thread: {offenders}"
 
 
 @pytest.fixture

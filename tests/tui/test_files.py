@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui.tui_support import burst, settle, upload_bytes
+from textual.command import CommandList
+from textual.widgets import TabbedContent
+from textual.widgets._footer import FooterKey
+from tui.tui_support import assert_footer_fits, burst, footer_keys, settle, upload_bytes
 
 from vault.core import Vault, files, shares
 from vault.core.models import User
 from vault.tui.app import make_app
+from vault.tui.screens import files as files_screen
 from vault.tui.screens.activity import ActivityScreen
 from vault.tui.screens.confirm import ConfirmDelete
 from vault.tui.screens.files import FilesScreen
@@ -42,9 +46,52 @@ async def test_lists_own_and_shared_files(seeded: Vault) -> None:
         assert names(app, "shared") == ["bob-plan.md"]
         own = app.screen.query_one("#own", FileTable)
         assert own._line(own._cells(own.rows[1]), 80).split()[:3] == ["report.pdf", "2.9", "KiB"]
-        await pilot.press("t")  # the other tab
+        await pilot.press("tab")  # the other tab
         assert app.focused is app.screen.query_one("#shared")
         assert app.screen.query_one("#shared", FileTable).current.owner == "bob"
+
+
+async def test_tab_and_arrows_switch_tabs_and_the_footer_says_so(seeded: Vault) -> None:
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        tabs = app.screen.query_one(TabbedContent)
+        assert footer_keys(app)["tab"] == "Shared"  # where Tab leads
+        for key, tab in [("tab", "shared"), ("shift+tab", "own"), ("right", "shared"),
+                         ("left", "own")]:  # fmt: skip
+            await pilot.press(key)
+            await pilot.pause()
+            assert tabs.active == f"tab-{tab}", key
+            assert app.focused is app.screen.query_one(f"#{tab}", FileTable)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert footer_keys(app)["tab"] == "My files"
+
+
+async def test_footer_shows_every_key_at_80x24_and_counts_read_right(
+    v: Vault, alice: User, bob: User, tmp_path: Path, alice_session: str
+) -> None:
+    upload_bytes(v, alice, tmp_path, "notes.txt", b"n" * 10)
+    shares.share(v, bob, upload_bytes(v, bob, tmp_path, "bob-plan.md", b"plan"), "alice")
+    app = make_app(v)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        keys = footer_keys(app)
+        assert keys["o"] == "Sort" and keys["tab"] == "Shared"
+        assert_footer_fits(app)
+        await pilot.press("tab")
+        await settle(app, pilot)
+        assert footer_keys(app)["tab"] == "My files"
+        assert_footer_fits(app)
+        await pilot.press("tab")
+        await settle(app, pilot)
+        assert str(app.screen.query_one("#status").render()) == "1 file of yours · 10 B"
+        await pilot.press("slash", "n")
+        app.screen.apply_filter()
+        assert (
+            str(app.screen.query_one("#status").render())
+            == "1 of 1 file shown (names containing 'n')"
+        )
 
 
 async def test_empty_list_says_how_to_upload(v: Vault, alice_session: str) -> None:
@@ -54,6 +101,21 @@ async def test_empty_list_says_how_to_upload(v: Vault, alice_session: str) -> No
         table = app.screen.query_one("#own", FileTable)
         assert table.total == 0
         assert "Press u to upload your first file" in table.render_line(2).text
+        await pilot.pause()
+        greyed = {k.key for k in app.screen.query(FooterKey) if k.has_class("-disabled")}
+        assert greyed == {"d", "s", "x", "r", "v"}  # nothing to act on yet
+
+
+async def test_empty_list_of_a_recipient_points_at_the_shared_tab(
+    v: Vault, alice: User, bob: User, tmp_path: Path, alice_session: str
+) -> None:
+    shares.share(v, bob, upload_bytes(v, bob, tmp_path, "bob-plan.md", b"plan"), "alice")
+    app = make_app(v)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        hint = app.screen.query_one("#own", FileTable).render_line(2).text
+        assert "No files of your own yet (u uploads). 1 file shared with you: press Tab." in hint
+        assert "No files yet" not in hint
 
 
 async def test_filter_narrows_and_escape_clears(seeded: Vault) -> None:
@@ -62,6 +124,9 @@ async def test_filter_narrows_and_escape_clears(seeded: Vault) -> None:
         await settle(app, pilot)
         await pilot.press("slash")
         assert app.focused is app.screen.query_one("#filter")
+        await pilot.pause()
+        keys = footer_keys(app)  # letters are text here: the footer leaves them out
+        assert keys["escape"] == "Clear filter" and "d" not in keys and "x" not in keys
         burst(app, [*"REP"])
         await pilot.pause()
         app.screen.apply_filter()  # what the debounce timer calls once typing pauses
@@ -103,13 +168,49 @@ async def test_delete_asks_first(seeded: Vault, alice: User) -> None:
         assert [e.name for e in files.list_files(seeded, alice).own] == ["notes.txt", "Zebra.png"]
 
 
-async def test_owner_only_actions_refused_on_shared_files(seeded: Vault) -> None:
+async def test_shared_tab_offers_only_what_applies(seeded: Vault) -> None:
     app = make_app(seeded)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        await pilot.press("t", "x")
-        assert isinstance(app.screen, FilesScreen)  # no confirm dialog for someone else's file
-        assert any("only its owner" in n.message for n in app._notifications)
+        assert {"s", "x", "r", "v", "d"} <= set(footer_keys(app))
+        await pilot.press("tab")
+        await pilot.pause()
+        keys = footer_keys(app)
+        assert not {"s", "x", "r"} & set(keys)  # share, delete, rename: the owner's
+        assert keys["d"] == "Download" and keys["v"] == "Versions"
+        await pilot.press("x", "s", "r")
+        await pilot.pause()
+        assert isinstance(app.screen, FilesScreen)  # no dialog for someone else's file
+        assert not app._notifications  # and no "File 4 is not yours"
+        await pilot.press("ctrl+p")  # the palette leaves them out too
+        await pilot.pause()
+        await pilot.press(*"delete")
+        await settle(app, pilot)
+        hits = [str(o.prompt) for o in app.screen.query_one(CommandList).options]
+        assert not any("Delete the selected file" in h for h in hits)
+
+
+async def test_messages_name_the_file_not_its_id(
+    seeded: Vault, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files_screen, "POLL_SECONDS", 3600)  # the stale row stays listed
+    app = make_app(seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        files.delete(seeded, alice, "notes.txt")  # elsewhere, before the list refreshes
+        await pilot.press("r")  # notes.txt, still listed
+        await pilot.pause()
+        burst(app, [*"-old", "enter"])
+        await settle(app, pilot)
+        error = str(app.screen.query_one("#rename-error").render())
+        assert error == "notes.txt is gone: deleted, or no longer shared with you"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("x", "y")
+        await settle(app, pilot)
+        messages = [n.message for n in app._notifications]
+        assert "notes.txt is gone: deleted, or no longer shared with you" in messages
+        assert not any("File " in m or "vault ls" in m for m in messages)
 
 
 async def test_rename(seeded: Vault, alice: User) -> None:

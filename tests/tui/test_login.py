@@ -7,7 +7,7 @@ from support import ALICE_PW
 from tui.tui_support import burst, settle
 
 from vault.core import Vault, sessions, users
-from vault.core.errors import NotLoggedIn
+from vault.core.errors import NoSuchUser, NotLoggedIn
 from vault.core.models import User
 from vault.tui.app import make_app
 from vault.tui.screens.files import FilesScreen
@@ -26,7 +26,7 @@ async def test_register_opens_files_and_saves_session(v: Vault) -> None:
         await settle(app, pilot)
         assert isinstance(app.screen, LoginScreen)
         await pilot.press("ctrl+n")  # switch to registering
-        await pilot.press(*"han", "tab", *"han123", "enter")
+        await pilot.press(*"han", "tab", *"han123", "enter", *"han123", "enter")  # twice
         await settle(app, pilot)
         assert isinstance(app.screen, FilesScreen)
         assert app.screen.sub_title == "han"
@@ -60,21 +60,44 @@ async def test_register_errors_inline(v: Vault, alice: User) -> None:
     app = make_app(v)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("ctrl+n")
-        burst(app, [*"ALICE", "tab", *"whatever1", "enter"])  # taken, ignoring case
+        burst(app, [*"ALICE", "tab", *"whatever1", "tab", *"whatever1", "enter"])  # taken
         await settle(app, pilot)
         assert "already taken" in error_text(app)
-        await pilot.press("shift+tab", "ctrl+u")
-        burst(app, [*"no spaces", "tab", "enter"])
+        await pilot.press("shift+tab", "shift+tab", "ctrl+u")  # back to the username
+        burst(app, [*"no spaces", "enter", "enter", "enter"])  # on to the end, then submit
         await settle(app, pilot)
         assert "username is 1 to 64 characters" in error_text(app)
-        await pilot.press("shift+tab", "ctrl+u")
+        await pilot.press("shift+tab", "shift+tab", "ctrl+u")  # back to the username
         burst(app, [*"carol", "tab"])
+        await pilot.press("ctrl+u")
+        burst(app, [*"abc", "tab"])
         await pilot.press("ctrl+u")
         burst(app, [*"abc", "enter"])
         await settle(app, pilot)
         assert "6 to 1024 characters" in error_text(app)
-        assert app.focused is app.screen.query_one("#password")
+        assert app.focused is app.screen.query_one("#repeat")
         assert isinstance(app.screen, LoginScreen)
+
+
+async def test_register_asks_twice_and_refuses_a_mismatch(v: Vault) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert not app.screen.query_one("#repeat").display  # logging in: one password
+        await pilot.press("ctrl+n")
+        assert app.screen.query_one("#repeat").display
+        burst(app, [*"han", "tab", *"han123", "tab", *"han124", "enter"])
+        await settle(app, pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert error_text(app) == "The two passwords differ; type the same password twice"
+        assert app.screen.query_one("#password").value == ""
+        assert app.screen.query_one("#repeat").value == ""
+        assert app.focused is app.screen.query_one("#password")
+        with pytest.raises(NoSuchUser):
+            users.find(v, "han")
+        burst(app, [*"han123", "enter", *"han123", "enter"])
+        await settle(app, pilot)
+        assert isinstance(app.screen, FilesScreen)
+        assert users.find(v, "han").username == "han"
 
 
 async def test_too_many_attempts(v: Vault, alice: User) -> None:
@@ -134,3 +157,13 @@ async def test_session_revoked_elsewhere_returns_to_login(
         app.screen.poll()
         await settle(app, pilot)
         assert isinstance(app.screen, LoginScreen)
+
+
+async def test_register_form_fits_80x24(v: Vault) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        box = app.screen.query_one("#login-box")
+        assert box.region.y >= 0 and box.region.bottom <= 23  # above the footer
+        assert box.max_scroll_y == 0  # nothing scrolled out of sight

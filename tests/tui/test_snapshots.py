@@ -65,7 +65,7 @@ class TestShare:
     def test_share_dialog(self, seeded: Vault, snap_compare) -> None:
         async def open_share(pilot: Pilot) -> None:
             await settle(pilot.app, pilot)
-            await pilot.press("s")  # share the first file, Quarterly report.pdf
+            await pilot.press("s")  # share the first file, holiday-photo.jpg
             await settle(pilot.app, pilot)
             await pilot.press("b")  # completion: bob
             await settle(pilot.app, pilot)
@@ -84,3 +84,13 @@ class TestUpload:
             await settle(pilot.app, pilot)
 
         assert snap_compare(make_app(seeded), run_before=mark_two, terminal_size=(100, 30))
+
+    def test_upload_at_80x24(self, seeded: Vault, local: Path, snap_compare) -> None:
+        async def open_browser(pilot: Pilot) -> None:
+            await settle(pilot.app, pilot)
+            await pilot.press("u")  # open the browser on the current folder
+            await settle(pilot.app, pilot)
+            await pilot.press("down", "space")  # mark notes.txt
+            await settle(pilot.app, pilot)
+
+        assert snap_compare(make_app(seeded), run_before=open_browser, terminal_size=(80, 24))

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui.tui_support import burst, settle, upload_bytes
+from support import BOB_PW
+from textual.widgets import Static
+from tui.tui_support import assert_footer_fits, burst, footer_keys, settle, upload_bytes
 
-from vault.core import Vault, files
+from vault.core import Vault, files, sessions, shares
 from vault.core.models import User
 from vault.tui.app import make_app
 from vault.tui.screens.download import DownloadDialog
@@ -122,8 +124,7 @@ async def test_versions_download_an_old_one(
         await settle(app, pilot)
         assert isinstance(app.screen, VersionsDialog)
         table = app.screen.query_one("#version-table")
-        assert table.row_count == 2
-        assert table.get_row_at(0)[0] == "2"  # newest first
+        assert [table.get_row_at(i)[0] for i in range(2)] == ["2 (current)", "1"]  # newest first
         await pilot.press("down", "d")  # version 1
         await settle(app, pilot)
         assert isinstance(app.screen, DownloadDialog)
@@ -131,3 +132,57 @@ async def test_versions_download_an_old_one(
         await settle(app, pilot)
         assert isinstance(app.screen, VersionsDialog)
     assert (local / "plan.md").read_bytes() == b"first draft"
+
+
+async def test_upload_footer_fits_80x24(
+    v: Vault, alice: User, alice_session: str, local: Path
+) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert set(footer_keys(app).values()) >= {"Mark", "Upload", "Type a path"}
+        assert_footer_fits(app)
+
+
+async def test_a_recipient_sees_only_the_current_version(
+    v: Vault, alice: User, bob: User, tmp_path: Path
+) -> None:
+    file_id = upload_bytes(v, alice, tmp_path, "plan.md", b"first draft")
+    upload_bytes(v, alice, tmp_path, "plan.md", b"second, longer draft")
+    shares.share(v, alice, file_id, "bob")
+    _, token = sessions.login(v, "bob", BOB_PW, client="tui")
+    sessions.save_token(v, token, "bob")
+    app = make_app(v)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "v")  # the shared tab: plan.md from alice
+        await settle(app, pilot)
+        assert isinstance(app.screen, VersionsDialog)
+        table = app.screen.query_one("#version-table")
+        assert table.row_count == 1 and table.get_row_at(0)[0] == "2 (current)"
+        texts = [str(w.render()) for w in app.screen.query(Static)]
+        assert "alice shares only the current version with you." in texts
+
+
+async def test_upload_reports_a_failed_file_and_stores_the_rest(
+    v: Vault, alice: User, alice_session: str, local: Path
+) -> None:
+    app = make_app(v)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("u")
+        await settle(app, pilot)
+        await pilot.press("down", "space", "down", "down", "space")  # notes.txt, report.pdf
+        (local / "notes.txt").unlink()  # gone before the upload starts
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, UploadScreen)  # stays open, says what happened
+        status = str(app.screen.query_one("#overall-status").render())
+        assert status == "1 stored, 1 failed; Ctrl+S retries, Esc closes"
+        assert [str(s.render()) for s in app.screen.query(".transfer-status")] == [
+            "failed", "stored"
+        ]  # fmt: skip
+        assert any(n.message.startswith("notes.txt: ") for n in app._notifications)
+    assert [e.name for e in files.list_files(v, alice).own] == ["report.pdf"]

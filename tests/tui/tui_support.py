@@ -7,6 +7,7 @@ from pathlib import Path
 from textual import events
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets._footer import FooterKey
 from textual.worker import WorkerCancelled
 
 from vault.core import Vault, uploads
@@ -38,3 +39,18 @@ def upload_bytes(v: Vault, user: User, tmp_path: Path, name: str, data: bytes) -
     src = tmp_path / f"src-{name}"
     src.write_bytes(data)
     return uploads.upload_path(v, user, src, name=name).id
+
+
+def footer_keys(app: App[object]) -> dict[str, str]:
+    """What the footer of the current screen shows: key -> description."""
+    return {k.key: k.description for k in app.screen.query(FooterKey)}
+
+
+def assert_footer_fits(app: App[object]) -> None:
+    """Every footer key whole, inside the terminal, none covering another."""
+    keys = list(app.screen.query(FooterKey))
+    width = app.size.width
+    for key in keys:
+        text = f"{key.key_display} {key.description}".strip()
+        assert key.region.right <= width and key.region.width >= len(text), text
+        assert not any(key.region.overlaps(k.region) for k in keys if k is not key), text

@@ -11,7 +11,9 @@ class FileCommands(Provider):
     """Lists the screen's `ACTIONS` (action, title, help) and runs the chosen one."""
 
     def _actions(self) -> list[tuple[str, str, str]]:
-        return list(getattr(self.screen, "ACTIONS", []))
+        """The screen's actions that can run now (as its `check_action` says)."""
+        actions = getattr(self.screen, "ACTIONS", [])
+        return [a for a in actions if self.screen.check_action(a[0], ())]
 
     async def _run(self, action: str) -> None:
         await self.screen.run_action(action)

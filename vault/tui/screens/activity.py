@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 
 from vault.core import Vault, events
 from vault.core.errors import VaultError
 from vault.core.models import Event, User
+from vault.tui.widgets.key_bar import KeyBar
 
 LIMIT = 200
 
@@ -22,8 +23,10 @@ LIMIT = 200
 class ActivityScreen(ModalScreen[None]):
     """Newest first; Esc closes."""
 
+    AUTO_FOCUS = "#events"
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,g,q", "close", "Close"),
+        Binding("escape,g,q", "close", "Close", priority=True),
         Binding("ctrl+r", "reload", "Refresh"),
     ]
 
@@ -36,10 +39,9 @@ class ActivityScreen(ModalScreen[None]):
         with Vertical(classes="dialog", id="activity"):
             yield Static("Activity", classes="dialog-title")
             yield OptionList(id="events")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
         self.action_reload()
 
     def action_reload(self) -> None:

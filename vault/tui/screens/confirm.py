@@ -12,14 +12,19 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from vault.core.models import FileEntry
+from vault.tui.widgets.key_bar import KeyBar
 
 
 class ConfirmDelete(ModalScreen[bool]):
     """Dismisses with True to delete."""
 
+    AUTO_FOCUS = "#no"
+
+    # Priority (as for every dialog's closing keys): the dialog closes the moment the key
+    # arrives, so the keys typed after it reach the screen beneath, in order.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Delete"),
-        Binding("n,escape", "answer(False)", "Keep"),
+        Binding("y", "answer(True)", "Delete", priority=True),
+        Binding("n,escape", "answer(False)", "Keep", priority=True),
     ]
 
     def __init__(self, entry: FileEntry) -> None:
@@ -36,9 +41,7 @@ class ConfirmDelete(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete (y)", variant="error", id="yes")
                 yield Button("Keep (n)", id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        yield KeyBar()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

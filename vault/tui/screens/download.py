@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,7 +18,9 @@ from textual.worker import get_current_worker
 from vault.core import Vault, downloads
 from vault.core.errors import Cancelled, VaultError
 from vault.core.models import FileEntry, User
+from vault.tui.widgets.key_bar import KeyBar
 from vault.tui.widgets.transfer import ProgressRelay, Rate
+from vault.tui.wording import error_text
 
 
 class FolderTree(DirectoryTree):
@@ -30,7 +33,8 @@ class FolderTree(DirectoryTree):
 class DownloadDialog(ModalScreen[Path | None]):
     """Dismisses with the path written (the core picks `name (1).ext` if taken), or None."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    AUTO_FOCUS = "#folder"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", priority=True)]
 
     def __init__(
         self,
@@ -60,9 +64,7 @@ class DownloadDialog(ModalScreen[Path | None]):
             yield Static("", id="download-status", markup=False)
             yield Static("", classes="dialog-error", id="download-error", markup=False)
             yield Static("Enter downloads · Esc cancels", classes="dialog-hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#folder", Input).focus()
+        yield KeyBar()
 
     @on(DirectoryTree.DirectorySelected)
     def _picked(self, event: DirectoryTree.DirectorySelected) -> None:
@@ -76,12 +78,8 @@ class DownloadDialog(ModalScreen[Path | None]):
 
     @work(thread=True, exclusive=True, group="download")
     def _download(self, folder: Path) -> None:
-        rate = Rate()
-
-        def update(done: int) -> None:
-            self.query_one("#download-bar", ProgressBar).update(progress=done)
-            self.query_one("#download-status", Static).update(rate.describe(done, self.total))
-
+        """Only the core is called here; the widgets change on the event loop."""
+        update = partial(self._progress, Rate())
         try:
             path = downloads.download_to(
                 self.vault,
@@ -94,10 +92,17 @@ class DownloadDialog(ModalScreen[Path | None]):
         except Cancelled:
             return
         except VaultError as e:
-            self.app.call_from_thread(self.query_one("#download-error", Static).update, str(e))
+            self.app.call_from_thread(self._failed, e)
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.dismiss, path)
+
+    def _progress(self, rate: Rate, done: int) -> None:
+        self.query_one("#download-bar", ProgressBar).update(progress=done)
+        self.query_one("#download-status", Static).update(rate.describe(done, self.total))
+
+    def _failed(self, error: VaultError) -> None:
+        self.query_one("#download-error", Static).update(error_text(error, self.entry))
 
     def action_cancel(self) -> None:
         self.workers.cancel_group(self, "download")

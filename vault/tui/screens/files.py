@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from vault.core import Vault, events, files, sessions
-from vault.core.errors import NotLoggedIn, NotOwner, VaultError
+from vault.core.errors import NotLoggedIn, VaultError
 from vault.core.models import FileEntry, Listing, User
 from vault.format import human_size
 from vault.tui.commands import FileCommands
@@ -27,6 +27,7 @@ from vault.tui.screens.upload import UploadScreen
 from vault.tui.screens.versions import VersionsDialog
 from vault.tui.widgets.file_table import FileTable
 from vault.tui.widgets.key_bar import KeyBar
+from vault.tui.wording import count, error_text
 
 POLL_SECONDS = 3.0
 """How often to look for changes made by other clients (one cheap query)."""
@@ -34,7 +35,19 @@ FILTER_DELAY = 0.12
 """Filter after typing pauses this long, so a burst of keys costs one pass over the rows."""
 
 EMPTY_OWN = "No files yet. Press u to upload your first file."
+EMPTY_OWN_BUT_SHARED = "No files of your own yet (u uploads). {shared} with you: press Tab."
 EMPTY_SHARED = "Nothing is shared with you yet. Files others share with you appear here."
+
+
+OWNER_ONLY = frozenset({"share", "delete", "rename"})
+"""Actions the shared tab does not offer (the core refuses them to anyone but the owner)."""
+ON_A_FILE = frozenset({"download", "share", "delete", "rename", "versions"})
+"""Actions on the highlighted file: shown greyed while the list is empty."""
+TYPED_KEYS = frozenset(
+    {"upload", "download", "share", "delete", "rename", "versions", "filter", "sort"}
+    | {"activity", "logout", "quit"}
+)
+"""Actions bound to keys that are text in the filter box (priority bindings would steal them)."""
 
 
 def change_signature(vault: Vault) -> int:
@@ -46,20 +59,28 @@ class FilesScreen(Screen[None]):
     """Two tabs of files; the actions below, also in the command palette."""
 
     COMMANDS = {FileCommands}
+    AUTO_FOCUS = "#own"
+    # Priority: a key is acted on the moment it arrives, and an action that opens a dialog
+    # waits for it to mount, so keys typed after it land in the dialog (not on this screen).
+    # The table's own keys are priority too, so they keep their order with these.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("u", "upload", "Upload"),
-        Binding("d", "download", "Download"),
-        Binding("s", "share", "Share"),
-        Binding("x", "delete", "Delete"),
-        Binding("r", "rename", "Rename"),
-        Binding("v", "versions", "Versions"),
-        Binding("slash", "filter", "Filter"),
-        Binding("o", "sort", "Sort", show=False),
-        Binding("g", "activity", "Activity"),
-        Binding("t", "other_tab", "Other tab", show=False),
+        Binding("u", "upload", "Upload", priority=True),
+        Binding("d", "download", "Download", priority=True),
+        Binding("enter", "download", "Download", show=False, priority=True),
+        Binding("s", "share", "Share", priority=True),
+        Binding("x", "delete", "Delete", priority=True),
+        Binding("r", "rename", "Rename", priority=True),
+        Binding("v", "versions", "Versions", priority=True),
+        Binding("slash", "filter", "Filter", priority=True),
+        Binding("o", "sort", "Sort", priority=True),
+        Binding("g", "activity", "Activity", priority=True),
+        # Two actions, one shown at a time, so the footer names the tab the key leads to.
+        Binding("tab,shift+tab,right,left", "show_tab('shared')", "Shared"),
+        Binding("tab,shift+tab,right,left", "show_tab('own')", "My files"),
+        Binding("escape", "clear_filter", "Clear filter"),
         Binding("ctrl+r", "refresh", "Refresh"),
-        Binding("l", "logout", "Logout"),
-        Binding("q", "quit", "Quit"),
+        Binding("l", "logout", "Logout", priority=True),
+        Binding("q", "quit", "Quit", priority=True),
     ]
 
     ACTIONS: ClassVar[list[tuple[str, str, str]]] = [
@@ -72,7 +93,7 @@ class FilesScreen(Screen[None]):
         ("filter", "Filter files by name", "Narrow the list as you type"),
         ("sort", "Sort by the next column", "Name, size, upload time, shared with / owner"),
         ("activity", "Activity log", "Recent uploads, downloads and shares"),
-        ("other_tab", "Switch tab", "My files / Shared with me"),
+        ("other_tab", "Switch tab", "My files / Shared with me (Tab, or ← →)"),
         ("refresh", "Refresh", "Reload the lists from the vault"),
         ("logout", "Log out", "End this session and return to the login screen"),
         ("quit", "Quit", "Leave vault (the session stays saved)"),
@@ -102,7 +123,6 @@ class FilesScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = self.user.username
         self.query_one("#filter").display = False
-        self.query_one("#own", FileTable).focus()
         self.reload()
         self.set_interval(POLL_SECONDS, self.poll)
 
@@ -121,6 +141,12 @@ class FilesScreen(Screen[None]):
 
     def _show(self, listing: Listing, signature: int) -> None:
         self.signature = signature
+        own = self.query_one("#own", FileTable)
+        own.empty_text = (
+            EMPTY_OWN_BUT_SHARED.format(shared=count(len(listing.shared), "file") + " shared")
+            if listing.shared
+            else EMPTY_OWN
+        )
         for table_id, entries in (("own", listing.own), ("shared", listing.shared)):
             table = self.query_one(f"#{table_id}", FileTable)
             table.set_entries(entries)
@@ -144,28 +170,31 @@ class FilesScreen(Screen[None]):
     # -- what is selected -----------------------------------------------------------------------
 
     @property
-    def active_table(self) -> FileTable:
-        active = self.query_one(TabbedContent).active
-        return self.query_one("#shared" if active == "tab-shared" else "#own", FileTable)
+    def active_tab(self) -> str:
+        """`own` or `shared`: which list is on screen."""
+        return "shared" if self.query_one(TabbedContent).active == "tab-shared" else "own"
 
-    def _selected(self, own_only: bool = False) -> FileEntry | None:
+    @property
+    def active_table(self) -> FileTable:
+        return self.query_one(f"#{self.active_tab}", FileTable)
+
+    def _selected(self) -> FileEntry | None:
         entry = self.active_table.current
         if entry is None:
             self.notify("No file selected", severity="warning")
-            return None
-        if own_only and not entry.is_owned_by(self.user):
-            self.notify(NotOwner(entry.id).message, severity="warning", markup=False)
-            return None
         return entry
 
     def _update_status(self) -> None:
+        """The counts below the list, and the keys that apply to what it now shows."""
+        self.refresh_bindings()
         table = self.active_table
-        what = "shared with you" if not table.own else "yours"
+        what = "of yours" if table.own else "shared with you"
         if table.filter_text:
-            text = f"{table.row_count} of {table.total} files match {table.filter_text!r}"
+            shown = f"{table.row_count} of {count(table.total, 'file')} shown"
+            text = f"{shown} (names containing {table.filter_text!r})"
         else:
             total = sum(e.size for e in table.rows)
-            text = f"{table.total} files {what} · {human_size(total)}"
+            text = f"{count(table.total, 'file')} {what} · {human_size(total)}"
         self.query_one("#status", Static).update(text)
 
     @on(TabbedContent.TabActivated)
@@ -173,16 +202,33 @@ class FilesScreen(Screen[None]):
         self.active_table.focus()
         self._update_status()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide what cannot apply: owner-only actions on the shared tab, Tab to this tab, and
+        the letter keys while the filter is being typed (the letters are text there); grey out
+        the actions on a file while no file is highlighted."""
+        if action in TYPED_KEYS and isinstance(self.focused, Input):
+            return False
+        if action == "show_tab":
+            return parameters[0] != self.active_tab
+        if action in OWNER_ONLY and self.active_tab != "own":
+            return False
+        if action == "clear_filter":
+            return self.query_one("#filter").display
+        if action in ON_A_FILE and self.active_table.current is None:
+            return None
+        return True
+
     @on(FileTable.Activated)
-    def _activated(self, event: FileTable.Activated) -> None:
-        self.action_download()
+    async def _activated(self, event: FileTable.Activated) -> None:
+        await self.action_download()
 
     # -- filter and sort ------------------------------------------------------------------------
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        self.set_focus(box)  # now: the keys typed next go into it
+        self.refresh_bindings()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
@@ -201,22 +247,23 @@ class FilesScreen(Screen[None]):
         self.apply_filter()
         self.active_table.focus()
 
-    def key_escape(self) -> None:
+    def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
-        if box.display:
-            box.value = ""
-            box.display = False
-            self.apply_filter()
-            self.active_table.focus()
+        box.value = ""
+        box.display = False
+        self.apply_filter()
+        self.active_table.focus()
 
     def action_sort(self) -> None:
         table = self.active_table
         keys = [c.key for c in table.columns]
         table.sort_by(keys[(keys.index(table.sort_key) + 1) % len(keys)])
 
+    def action_show_tab(self, which: str) -> None:
+        self.query_one(TabbedContent).active = f"tab-{which}"
+
     def action_other_tab(self) -> None:
-        tabs = self.query_one(TabbedContent)
-        tabs.active = "tab-shared" if tabs.active == "tab-own" else "tab-own"
+        self.action_show_tab("own" if self.active_tab == "shared" else "shared")
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -226,18 +273,18 @@ class FilesScreen(Screen[None]):
     def action_quit(self) -> None:
         self.app.exit(0)
 
-    def action_activity(self) -> None:
-        self.app.push_screen(ActivityScreen(self.vault, self.user))
+    async def action_activity(self) -> None:
+        await self.app.push_screen(ActivityScreen(self.vault, self.user))
 
-    def action_upload(self) -> None:
-        def done(count: int | None) -> None:
-            if count:
-                self.notify(f"Uploaded {count} file{'s' if count != 1 else ''}")
+    async def action_upload(self) -> None:
+        def done(stored: int | None) -> None:
+            if stored:
+                self.notify(f"Uploaded {count(stored, 'file')}")
             self.reload()
 
-        self.app.push_screen(UploadScreen(self.vault, self.user, Path.cwd()), done)
+        await self.app.push_screen(UploadScreen(self.vault, self.user, Path.cwd()), done)
 
-    def action_download(self, version: int | None = None) -> None:
+    async def action_download(self) -> None:
         entry = self._selected()
         if entry is None:
             return
@@ -246,15 +293,16 @@ class FilesScreen(Screen[None]):
             if path is not None:
                 self.notify(f"Saved to {path}", markup=False)
 
-        self.app.push_screen(DownloadDialog(self.vault, self.user, entry, Path.cwd()), done)
+        await self.app.push_screen(DownloadDialog(self.vault, self.user, entry, Path.cwd()), done)
 
-    def action_share(self) -> None:
-        entry = self._selected(own_only=True)
+    async def action_share(self) -> None:
+        entry = self._selected()
         if entry is not None:
-            self.app.push_screen(ShareDialog(self.vault, self.user, entry), lambda _: self.reload())
+            dialog = ShareDialog(self.vault, self.user, entry)
+            await self.app.push_screen(dialog, lambda _: self.reload())
 
-    def action_rename(self) -> None:
-        entry = self._selected(own_only=True)
+    async def action_rename(self) -> None:
+        entry = self._selected()
         if entry is None:
             return
 
@@ -263,15 +311,15 @@ class FilesScreen(Screen[None]):
                 self.notify(f"Renamed to {renamed.name}", markup=False)
                 self.reload()
 
-        self.app.push_screen(RenameDialog(self.vault, self.user, entry), done)
+        await self.app.push_screen(RenameDialog(self.vault, self.user, entry), done)
 
-    def action_versions(self) -> None:
-        entry = self._selected(own_only=True)
+    async def action_versions(self) -> None:
+        entry = self._selected()
         if entry is not None:
-            self.app.push_screen(VersionsDialog(self.vault, self.user, entry))
+            await self.app.push_screen(VersionsDialog(self.vault, self.user, entry))
 
-    def action_delete(self) -> None:
-        entry = self._selected(own_only=True)
+    async def action_delete(self) -> None:
+        entry = self._selected()
         if entry is None:
             return
 
@@ -279,17 +327,20 @@ class FilesScreen(Screen[None]):
             if yes:
                 self._delete(entry)
 
-        self.app.push_screen(ConfirmDelete(entry), confirmed)
+        await self.app.push_screen(ConfirmDelete(entry), confirmed)
 
     @work(thread=True, exclusive=True, group="files-change")
     def _delete(self, entry: FileEntry) -> None:
         try:
             files.delete(self.vault, self.user, entry.id)
         except VaultError as e:
-            self.notify(str(e), severity="error", markup=False)
+            self.notify(error_text(e, entry), severity="error", markup=False)
             return
+        self.app.call_from_thread(self._deleted, entry)
+
+    def _deleted(self, entry: FileEntry) -> None:
         self.notify(f"Deleted {entry.name}", markup=False)
-        self.app.call_from_thread(self.reload)
+        self.reload()
 
     def action_logout(self) -> None:
         self._logout()

@@ -45,6 +45,7 @@ class LoginScreen(Screen[None]):
             yield Static("Log in to your vault", id="login-subtitle")
             yield Input(placeholder="Username", id="username")
             yield Input(placeholder="Password", password=True, id="password")
+            yield Input(placeholder="Repeat the password", password=True, id="repeat")
             yield Static("", id="login-error", markup=False)
             with Horizontal(id="login-buttons"):
                 yield Button("Log in", variant="primary", id="submit")
@@ -52,10 +53,18 @@ class LoginScreen(Screen[None]):
         yield Footer()
 
     def watch_registering(self, registering: bool) -> None:
+        repeat = self.query_one("#repeat", Input)
+        repeat.value = ""
+        repeat.display = registering
         self.query_one("#login-subtitle", Static).update(
-            "Create an account (username: letters, digits, . _ -; password: 6+ characters)"
-            if registering
-            else "Log in to your vault"
+            "Create an account" if registering else "Log in to your vault"
+        )
+        # The rules as placeholders: the form stays short enough for 80x24.
+        self.query_one("#username", Input).placeholder = (
+            "Username (letters, digits, . _ -)" if registering else "Username"
+        )
+        self.query_one("#password", Input).placeholder = (
+            "Password (6 characters or more)" if registering else "Password"
         )
         self.query_one("#submit", Button).label = "Create account" if registering else "Log in"
         self.query_one("#switch", Button).label = (
@@ -77,22 +86,33 @@ class LoginScreen(Screen[None]):
             self.focus_previous()
 
     def action_enter(self) -> None:
-        """Enter in the username field moves on at once; elsewhere it keeps its usual meaning.
+        """Enter in a field before the last moves on at once; in the last it submits.
 
-        In the password field Enter must wait behind the characters typed before it, so it
-        goes the ordinary way (Input.Submitted), in order with them.
+        In the last field Enter must wait behind the characters typed before it, so it goes
+        the ordinary way (Input.Submitted), in order with them.
         """
-        if self.focused is not self.query_one("#username"):
+        focused = self.focused
+        if focused is self.query_one("#username"):
+            self.set_focus(self.query_one("#password", Input))  # now, not after a refresh
+        elif focused is self.query_one("#password") and self.registering:
+            self.set_focus(self.query_one("#repeat", Input))
+        else:
             raise SkipAction()
-        self.set_focus(self.query_one("#password", Input))  # now, not after a refresh
 
     @on(Input.Submitted, "#password")
+    @on(Input.Submitted, "#repeat")
     @on(Button.Pressed, "#submit")
     def submit(self) -> None:
         name = self.query_one("#username", Input).value.strip()
         password = self.query_one("#password", Input).value
         if not name:
             self.show_error("Enter your username")
+            return
+        if self.registering and self.query_one("#repeat", Input).value != password:
+            for field in self.query("#password, #repeat").results(Input):
+                field.value = ""
+            self.set_focus(self.query_one("#password", Input))
+            self.show_error("The two passwords differ; type the same password twice")
             return
         self.show_error("Creating your account…" if self.registering else "Logging in…", busy=True)
         self._authenticate(name, password, self.registering)

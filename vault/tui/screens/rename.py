@@ -14,12 +14,15 @@ from textual.widgets import Input, Static
 from vault.core import Vault, files
 from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User
+from vault.tui.widgets.key_bar import KeyBar
+from vault.tui.wording import error_text
 
 
 class RenameDialog(ModalScreen[FileEntry | None]):
     """Dismisses with the renamed entry, or None when cancelled."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    AUTO_FOCUS = "#new-name"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", priority=True)]
 
     def __init__(self, vault: Vault, user: User, entry: FileEntry) -> None:
         super().__init__()
@@ -33,6 +36,7 @@ class RenameDialog(ModalScreen[FileEntry | None]):
             yield Input(self.entry.name, id="new-name")
             yield Static("", classes="dialog-error", id="rename-error", markup=False)
             yield Static("Enter renames · Esc cancels", classes="dialog-hint")
+        yield KeyBar()
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
@@ -46,9 +50,12 @@ class RenameDialog(ModalScreen[FileEntry | None]):
         try:
             renamed = files.rename(self.vault, self.user, self.entry.id, name)
         except VaultError as e:
-            self.app.call_from_thread(self.query_one("#rename-error", Static).update, str(e))
+            self.app.call_from_thread(self._failed, e)
             return
         self.app.call_from_thread(self.dismiss, renamed)
+
+    def _failed(self, error: VaultError) -> None:
+        self.query_one("#rename-error", Static).update(error_text(error, self.entry))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

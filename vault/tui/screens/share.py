@@ -11,12 +11,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from vault.core import Vault, shares, users
 from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User
+from vault.tui.widgets.key_bar import KeyBar
+from vault.tui.wording import error_text
 
 
 class RecipientList(OptionList):
@@ -30,8 +32,10 @@ class RecipientList(OptionList):
 class ShareDialog(ModalScreen[None]):
     """Changes apply at once; Esc closes."""
 
+    AUTO_FOCUS = "#recipient"
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close"),
+        Binding("escape", "close", "Close", priority=True),
         # priority: the recipient Input has focus and binds ctrl+x to "cut"
         Binding("ctrl+x", "revoke", "Revoke selected", priority=True),
         Binding("down", "to_matches", "Matches", show=False),
@@ -53,13 +57,12 @@ class ShareDialog(ModalScreen[None]):
             yield Static("Shared with:")
             yield RecipientList(id="recipients")
             yield Static(
-                "Enter shares · ↓ picks a match · x in the list revokes · Esc closes",
+                "Enter shares · ↓ picks a match · x in the list revokes",
                 classes="dialog-hint",
             )
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#recipient", Input).focus()
         self._load_recipients()
         self._complete("")
 
@@ -115,12 +118,12 @@ class ShareDialog(ModalScreen[None]):
             _, other = shares.share(self.vault, self.user, self.entry.id, username)
             recipients = shares.recipients(self.vault, self.user, self.entry.id)
         except VaultError as e:
-            self.app.call_from_thread(self.query_one("#share-error", Static).update, str(e))
+            self.app.call_from_thread(self._failed, e)
             return
-        self.notify(f"Shared {self.entry.name} with {other.username}", markup=False)
-        self.app.call_from_thread(self._shared, recipients)
+        self.app.call_from_thread(self._shared, other, recipients)
 
-    def _shared(self, recipients: list[User]) -> None:
+    def _shared(self, other: User, recipients: list[User]) -> None:
+        self.notify(f"Shared {self.entry.name} with {other.username}", markup=False)
         self.query_one("#recipient", Input).value = ""
         self._show_recipients(recipients)
 
@@ -138,17 +141,20 @@ class ShareDialog(ModalScreen[None]):
             shares.unshare(self.vault, self.user, self.entry.id, other.id)
             recipients = shares.recipients(self.vault, self.user, self.entry.id)
         except VaultError as e:
-            self.app.call_from_thread(self.query_one("#share-error", Static).update, str(e))
+            self.app.call_from_thread(self._failed, e)
             return
+        self.app.call_from_thread(self._revoked, other, recipients)
+
+    def _revoked(self, other: User, recipients: list[User]) -> None:
         self.notify(f"{other.username} can no longer see {self.entry.name}", markup=False)
-        self.app.call_from_thread(self._show_recipients, recipients)
+        self._show_recipients(recipients)
 
     @work(thread=True, exclusive=True, group="share-load")
     def _load_recipients(self) -> None:
         try:
             recipients = shares.recipients(self.vault, self.user, self.entry.id)
         except VaultError as e:
-            self.app.call_from_thread(self.query_one("#share-error", Static).update, str(e))
+            self.app.call_from_thread(self._failed, e)
             return
         self.app.call_from_thread(self._show_recipients, recipients)
 
@@ -161,6 +167,9 @@ class ShareDialog(ModalScreen[None]):
             box.highlighted = 0
         else:
             box.add_option(Option("Not shared with anyone yet", disabled=True))
+
+    def _failed(self, error: VaultError) -> None:
+        self.query_one("#share-error", Static).update(error_text(error, self.entry))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote, urlparse
@@ -20,6 +21,7 @@ from vault.core.errors import Cancelled, VaultError
 from vault.core.models import User
 from vault.tui.widgets.pick_tree import PickTree
 from vault.tui.widgets.transfer import ProgressRelay, Rate, TransferRow
+from vault.tui.wording import count
 
 
 def split_paths(text: str, base: Path) -> list[Path]:
@@ -45,8 +47,9 @@ def split_paths(text: str, base: Path) -> list[Path]:
 class UploadScreen(Screen[int]):
     """Dismisses with how many files were stored."""
 
+    AUTO_FOCUS = "#picker"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "start", "Upload marked"),
+        Binding("ctrl+s", "start", "Upload"),
         Binding("escape", "cancel", "Cancel / close"),
         Binding("ctrl+l", "focus_path", "Type a path"),
     ]
@@ -78,9 +81,6 @@ class UploadScreen(Screen[int]):
         yield Input(placeholder="Type or paste a path (or several, quoted), Enter adds", id="path")
         yield Static("", classes="dialog-error", id="upload-error", markup=False)
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(PickTree).focus()
 
     # -- choosing -------------------------------------------------------------------------------
 
@@ -135,9 +135,7 @@ class UploadScreen(Screen[int]):
         pending = [p for p in self.chosen if p not in self.stored]
         total = sum(self.chosen[p] for p in pending)
         self.query_one("#overall-status", Static).update(
-            f"{len(pending)} file{'s' if len(pending) != 1 else ''} to upload"
-            if pending
-            else "Nothing chosen yet"
+            f"{count(len(pending), 'file')} to upload" if pending else "Nothing chosen yet"
         )
         self.query_one("#overall", ProgressBar).update(total=total or 1, progress=0)
 
@@ -148,11 +146,7 @@ class UploadScreen(Screen[int]):
 
     @on(Button.Pressed, "#upload-start")
     def action_start(self) -> None:
-        pending = [
-            (p, self.chosen[p], self.query_one(f"#{self._row_id(p)}", TransferRow))
-            for p in self.chosen
-            if p not in self.stored
-        ]
+        pending = [(p, self.chosen[p]) for p in self.chosen if p not in self.stored]
         if self.uploading:
             return
         if not pending:
@@ -162,47 +156,53 @@ class UploadScreen(Screen[int]):
             return
         self.uploading = True
         self.query_one("#upload-error", Static).update("")
-        self._upload(
-            pending,
-            self.query_one("#overall", ProgressBar),
-            self.query_one("#overall-status", Static),
-        )
+        self._upload(pending)
 
     @work(thread=True, exclusive=True, group="upload")
-    def _upload(
-        self, pending: list[tuple[Path, int, TransferRow]], overall: ProgressBar, status: Static
-    ) -> None:
-        """One file after another; a failure is reported and the next file still goes."""
-        total = sum(size for _, size, _ in pending)
+    def _upload(self, pending: list[tuple[Path, int]]) -> None:
+        """One file after another; a failure is reported and the next file still goes.
+
+        Only the core is called here; every widget and `stored` change is made by the
+        methods handed to `call_from_thread`, on the event loop.
+        """
+        total = sum(size for _, size in pending)
         rate = Rate()
         base = 0
         failed = 0
         cancelled = False
-        for path, size, row in pending:
-
-            def update(done: int, row: TransferRow = row, base: int = base) -> None:
-                row.advance_to(done)
-                overall.update(progress=base + done)
-                status.update(rate.describe(base + done, total))
-
+        for path, size in pending:
+            update = partial(self._progress, path, base, total, rate)
             try:
                 uploads.upload_path(
                     self.vault, self.user, path, progress=ProgressRelay(self.app, update)
                 )
             except Cancelled:
-                self.app.call_from_thread(row.finish, "cancelled", False)
+                self.app.call_from_thread(self._file_done, path, base, "cancelled")
                 cancelled = True
                 break
             except VaultError as e:
                 failed += 1
-                self.app.call_from_thread(row.finish, "failed", False)
                 self.notify(f"{path.name}: {e}", severity="error", markup=False)
+                self.app.call_from_thread(self._file_done, path, base + size, "failed")
             else:
-                self.stored.add(path)
-                self.app.call_from_thread(row.finish, "stored")
+                self.app.call_from_thread(self._file_done, path, base + size, "stored")
             base += size
-            self.app.call_from_thread(overall.update, progress=base)
         self.app.call_from_thread(self._finished, failed, cancelled)
+
+    def _row(self, path: Path) -> TransferRow:
+        return self.query_one(f"#{self._row_id(path)}", TransferRow)
+
+    def _progress(self, path: Path, base: int, total: int, rate: Rate, done: int) -> None:
+        self._row(path).advance_to(done)
+        self.query_one("#overall", ProgressBar).update(progress=base + done)
+        self.query_one("#overall-status", Static).update(rate.describe(base + done, total))
+
+    def _file_done(self, path: Path, base: int, status: str) -> None:
+        """`status` is `stored`, `failed` or `cancelled`; `base`: bytes of the files done."""
+        if status == "stored":
+            self.stored.add(path)
+        self._row(path).finish(status, ok=status == "stored")
+        self.query_one("#overall", ProgressBar).update(progress=base)
 
     def _finished(self, failed: int, cancelled: bool) -> None:
         self.uploading = False

@@ -64,13 +64,15 @@ def _fit(text: str, width: int, right: bool = False) -> str:
 class FileTable(ScrollView, can_focus=True):
     """Files as rows (name, size, uploaded, shared with / owner), sortable and filterable."""
 
+    # Priority: moves happen as keys arrive, in order with a screen's priority keys (an action
+    # typed right after a move applies to the row moved to).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False, priority=True),
+        Binding("down,j", "cursor(1)", "Down", show=False, priority=True),
+        Binding("pageup", "page(-1)", "Page up", show=False, priority=True),
+        Binding("pagedown", "page(1)", "Page down", show=False, priority=True),
+        Binding("home", "jump(0)", "First", show=False, priority=True),
+        Binding("end", "jump(-1)", "Last", show=False, priority=True),
         Binding("enter", "activate", "Download", show=False),
     ]
 

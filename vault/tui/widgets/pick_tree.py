@@ -25,7 +25,7 @@ class PickTree(DirectoryTree):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "mark", "Mark / unmark"),
+        Binding("space", "mark", "Mark"),
     ]
 
     ICON_MARK = "● "
