@@ -406,6 +406,21 @@ class ObjectStore:
                 if entry.is_file(follow_symlinks=False):
                     yield entry.name, Path(entry.path)
 
+    def holds_objects(self) -> bool:
+        """Whether any object file is stored; a folder it cannot read counts as holding some."""
+        try:
+            with os.scandir(self.paths.objects) as fans:
+                for fan in fans:
+                    if fan.is_dir(follow_symlinks=False):
+                        with os.scandir(fan.path) as names:
+                            if any(names):
+                                return True
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True  # cannot look: assume content is there rather than risk losing it
+        return False
+
     def check(self, sha256: str, path: Path) -> tuple[bool, tuple[int, int]]:
         """Whether the file at `path` still hashes to its name, and which file that was."""
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)

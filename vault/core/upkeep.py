@@ -14,6 +14,7 @@ from pathlib import Path
 
 from vault.core import events, integrity
 from vault.core.db import write
+from vault.core.errors import UnsafeCollect
 from vault.core.vault import Vault
 
 
@@ -110,7 +111,13 @@ def gc(v: Vault, dry_run: bool = False) -> GcReport:
     report = GcReport()
     with v.store.exclusive():
         referenced = _referenced(v)
-        for sha, path in v.store.iter_objects():
+        stored = list(v.store.iter_objects())
+        if stored and not referenced:
+            # Deleting a file collects its objects, so stored objects and no references at
+            # all mean a database emptied or replaced, far likelier than a crash leftover:
+            # its word must not condemn every object.
+            raise UnsafeCollect(len(stored))
+        for sha, path in stored:
             if sha in referenced:
                 continue
             report.objects.append(sha)
