@@ -37,8 +37,12 @@ class UsageError(Exception):
 
 def _open(args: argparse.Namespace) -> Vault:
     from vault.core import Vault
+    from vault.core.names import printable
 
-    return Vault(args.vault)
+    v = Vault(args.vault)
+    if v.created:  # a mistyped --vault shows here rather than as an empty vault later
+        sys.stderr.write(f"Created a new vault at {printable(v.root.absolute())}\n")
+    return v
 
 
 def _session(args: argparse.Namespace) -> tuple[Vault, User]:

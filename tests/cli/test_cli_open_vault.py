@@ -69,3 +69,39 @@ def test_a_vault_from_before_markers_gets_one_and_keeps_working(alice_cli: Cli, 
     assert set(alice_cli.own()) == {"a.txt"}
     assert json.loads(marker.read_text())["format"] == 1
     assert alice_cli.ok("verify").stdout == "Checked 1 objects: all intact\n"
+
+
+# -- creating a vault ---------------------------------------------------------------------------
+
+
+def test_a_new_vault_is_announced_once_on_stderr(run: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "new-vault"
+    r = run.ok("--vault", folder, "verify")
+    assert r.stderr == f"Created a new vault at {folder}\n"
+    assert r.stdout == "Checked 0 objects: all intact\n"  # stdout stays the command's own
+    assert (folder / "vault.json").is_file()
+    assert run.ok("--vault", folder, "verify").stderr == ""  # only the first time
+
+
+@pytest.mark.parametrize("via", ["--vault", "VAULT_HOME"])
+def test_only_the_last_level_of_a_named_vault_is_created(
+    run: Cli, tmp_path: Path, via: str
+) -> None:
+    folder = tmp_path / "nonexistent" / "a" / "b"
+    if via == "--vault":
+        r = run("--vault", folder, "verify")
+    else:
+        r = run("verify", env_extra={"VAULT_HOME": str(folder)})
+    line = assert_one_line_error(r)
+    assert f"the folder {folder.parent} does not exist" in line
+    assert not (tmp_path / "nonexistent").exists()
+    assert r.stdout == ""
+
+
+def test_the_default_vault_folder_gets_its_parents(run: Cli) -> None:
+    """The platformdirs folder (~/.local/share/vault) may lack its parents on a new account."""
+    data = Path(run.env["XDG_DATA_HOME"])
+    assert not data.exists()
+    r = run.ok("verify", env_extra={"VAULT_HOME": None})
+    assert r.stderr == f"Created a new vault at {data / 'vault'}\n"
+    assert (data / "vault" / "vault.json").is_file()

@@ -173,3 +173,32 @@ def test_unreadable_objects_folder_counts_as_holding_objects(
     monkeypatch.setattr(os, "scandir", denied)
     with pytest.raises(DatabaseLost):
         open_vault(filled)
+
+
+def test_open_reports_whether_it_made_a_new_vault(vault_dir: Path, filled_marker_free) -> None:
+    v = open_vault(vault_dir)
+    assert v.created
+    v.close()
+    v = open_vault(vault_dir)
+    assert not v.created
+    v.close()
+    migrated = open_vault(filled_marker_free)  # gets a marker, but was a vault already
+    assert not migrated.created and (filled_marker_free / "vault.json").is_file()
+    migrated.close()
+
+
+def test_only_the_last_level_of_a_named_folder_is_created(tmp_path: Path) -> None:
+    with pytest.raises(VaultUnavailable, match=f"the folder {tmp_path / 'no' / 'such'} does not"):
+        open_vault(tmp_path / "no" / "such" / "vault")
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.fixture
+def filled_marker_free(tmp_path: Path) -> Path:
+    """A vault with a user, as the release before markers left it."""
+    folder = tmp_path / "old-vault"
+    v = open_vault(folder)
+    users.register(v, "alice", "alice-password")
+    v.close()
+    (folder / "vault.json").unlink()
+    return folder

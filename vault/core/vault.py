@@ -50,17 +50,20 @@ class Vault:
     """
 
     def __init__(self, root: Path | str | None = None, *, hasher: Hasher | None = None) -> None:
-        self.paths = VaultPaths(vault_location(root)[0])
+        folder, make_parents = vault_location(root)
+        self.paths = VaultPaths(folder)
         self.hasher = hasher or Hasher()
         self._local = threading.local()
         self.store = ObjectStore(self.paths)
-        self._init()
+        self.created = False
+        """Whether this open made a new vault (front ends say so: a mistyped path shows)."""
+        self._init(make_parents)
 
-    def _init(self) -> None:
+    def _init(self, make_parents: bool) -> None:
         try:
-            self.paths.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._make_folder(make_parents)
             marked = self.paths.marker.exists()
-            self._check_database(marked)
+            fresh = self._check_database(marked)
             for folder in (self.paths.objects, self.paths.tmp):
                 folder.mkdir(mode=0o700, exist_ok=True)
             if not self.paths.db.exists():
@@ -68,7 +71,7 @@ class Vault:
                 os.close(fd)
             dbmod.migrate(self.db)
             if not marked:  # a new vault, or one made before vaults had a marker
-                self._write_marker()
+                self.created = self._write_marker() and fresh
         except OSError as e:
             raise VaultUnavailable(
                 f"Cannot open the vault at {printable(self.paths.root)}: {e.strerror or e}"
@@ -79,8 +82,23 @@ class Vault:
                 "check --vault / VAULT_HOME"
             ) from e
 
-    def _check_database(self, marked: bool) -> None:
-        """Refuse a vault whose database is gone; let a new (or half-made) one be initialised.
+    def _make_folder(self, make_parents: bool) -> None:
+        """Create the vault folder if needed: only its last level, unless `make_parents`."""
+        root = self.paths.root
+        if make_parents:
+            root.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            root.mkdir(mode=0o700)
+        except FileExistsError:
+            pass  # if it is not a folder, the next steps say so
+        except FileNotFoundError:
+            raise VaultUnavailable(
+                f"Cannot create a vault at {printable(root)}: the folder "
+                f"{printable(root.parent)} does not exist; create it first or check the path"
+            ) from None
+
+    def _check_database(self, marked: bool) -> bool:
+        """Refuse a vault whose database is gone; True if the folder is to become a new vault.
 
         Nothing is created before this check passes, so a refused folder stays as it was.
         """
@@ -94,7 +112,7 @@ class Vault:
         if problem is None:
             try:
                 if _holds_schema(db):
-                    return
+                    return False
                 problem = "holds no vault tables"
             except sqlite3.DatabaseError as e:
                 problem, unreadable = f"cannot be read ({e})", e
@@ -105,11 +123,14 @@ class Vault:
         elif unreadable is not None:
             raise unreadable  # not a vault's database, and nothing here to protect
         else:
-            return  # nothing here yet, or a first start cut short: initialise it
+            return True  # nothing here yet, or a first start cut short: initialise it
         raise DatabaseLost(printable(db), problem, evidence)
 
-    def _write_marker(self) -> None:
-        """Write the marker once: atomically, and never over one another process wrote."""
+    def _write_marker(self) -> bool:
+        """Write the marker once: atomically, and never over one another process wrote.
+
+        False if another process opening the same vault wrote it first.
+        """
         body = {"format": FORMAT, "id": uuid.uuid4().hex, "created_at": clock.iso()}
         tmp = self.paths.root / f".{self.paths.marker.name}.{uuid.uuid4().hex[:8]}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
@@ -120,10 +141,11 @@ class Vault:
                 os.fsync(f.fileno())
             os.link(tmp, self.paths.marker)  # unlike rename, fails if it exists
         except FileExistsError:
-            pass  # another process opening the same vault wrote it first
+            return False
         finally:
             tmp.unlink(missing_ok=True)
         fsync_dir(self.paths.root)
+        return True
 
     @property
     def root(self) -> Path:
