@@ -311,13 +311,27 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"corrupt: {sha} (moved to {v.paths.quarantine})")
     for sha in report.missing:
         print(f"missing: {sha}")
+    for u in report.unreadable:
+        print(f"unreadable: {u.path} ({u.reason})")
     for b in report.broken:
         print(f"broken: file {b.file_id} {b.name!r} of {b.owner}, version {b.version}")
-    _error(
-        f"{len(report.corrupt)} corrupt and {len(report.missing)} missing objects break "
-        f"{len(report.broken)} file versions; upload those files again to heal them"
-    )
+    problems = []
+    if report.corrupt or report.missing:
+        problems.append(
+            f"{len(report.corrupt)} corrupt and {len(report.missing)} missing objects break "
+            f"{len(report.broken)} file versions; upload those files again to heal them"
+        )
+    if report.unreadable:
+        problems.append(_unreadable_advice(len(report.unreadable), "checked", "verify"))
+    _error("; ".join(problems))
     return 1
+
+
+def _unreadable_advice(count: int, done: str, command: str) -> str:
+    return (
+        f"{count} paths in the store could not be read, so were not {done} (listed above): "
+        f"give this OS user read access to them, then run `vault {command}` again"
+    )
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
@@ -334,6 +348,11 @@ def cmd_gc(args: argparse.Namespace) -> int:
         print(f"  object {sha}")
     for tmp in report.temps:
         print(f"  temp {tmp.name}")
+    for u in report.skipped:
+        print(f"  skipped {u.path} ({u.reason})")
+    if report.skipped:
+        _error(_unreadable_advice(len(report.skipped), "cleaned", "gc"))
+        return 1
     return 0
 
 
