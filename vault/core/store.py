@@ -484,7 +484,13 @@ class ObjectStore:
         upload: it goes to `on_error` and is kept.
         """
         stale = []
-        for entry in os.scandir(self.paths.tmp):
+        try:
+            with os.scandir(self.paths.tmp) as listing:
+                entries = list(listing)
+        except OSError as e:
+            on_error(self.paths.tmp, e)
+            return []
+        for entry in entries:
             try:
                 fd = os.open(entry.path, os.O_RDONLY | os.O_CLOEXEC)
             except FileNotFoundError:
