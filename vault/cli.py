@@ -212,6 +212,8 @@ def cmd_download(args: argparse.Namespace) -> int:
 
     v, user = _session(args)
     entry = files.resolve(v, user, args.file)
+    if args.output == "-":
+        return _download_to_stdout(v, user, entry.id, args.version)
     bar = _Bar(entry.name, entry.size)
     try:
         path = downloads.download_to(
@@ -220,6 +222,22 @@ def cmd_download(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print(f"Downloaded {entry.name} to {path}")
+    return 0
+
+
+def _download_to_stdout(v: Vault, user: User, file_id: int, version: int | None) -> int:
+    """The verified stream on stdout and nothing else (the bar, if any, is on stderr)."""
+    from vault.core import downloads
+
+    content = downloads.open_content(v, user, file_id, version)
+    bar = _Bar(content.entry.name, content.version.size)
+    out = sys.stdout.buffer
+    try:
+        for chunk in downloads.verified_chunks(v, content, progress=bar):
+            out.write(chunk)
+        out.flush()
+    finally:
+        bar.close()
     return 0
 
 
@@ -412,7 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("download", cmd_download, "download a file into a folder (never overwrites)")
     p.add_argument("file", metavar="FILE", help=FILE_HELP)
     p.add_argument(
-        "-o", "--output", metavar="DIR", default=".", help="folder to write into (default: .)"
+        "-o",
+        "--output",
+        metavar="DIR",
+        default=".",
+        help="folder to write into, or - for stdout (default: .)",
     )
     p.add_argument(
         "--version", type=int, metavar="N", help="an older version (see `vault versions`)"
