@@ -135,15 +135,6 @@ def test_a_first_start_cut_short_is_finished(vault_dir: Path) -> None:
     v.close()
 
 
-def test_a_non_database_in_a_new_folder_is_still_a_clear_error(tmp_path: Path) -> None:
-    folder = tmp_path / "v"
-    folder.mkdir()
-    (folder / "vault.db").write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(VaultUnavailable, match="not a usable vault database"):
-        open_vault(folder)
-    assert not (folder / "vault.json").exists()
-
-
 def test_gc_never_removes_every_object_on_the_word_of_an_empty_database(
     v: Vault, tmp_path: Path
 ) -> None:

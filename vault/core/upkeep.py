@@ -153,17 +153,10 @@ def gc(v: Vault, dry_run: bool = False) -> GcReport:
         for sha, path in v.store.iter_objects(on_error=skip):
             if sha in referenced:
                 continue
-            try:
-                size = path.stat().st_size
-                if not dry_run:
-                    path.unlink()
-            except FileNotFoundError:
-                continue
-            except OSError as e:
-                skip(path, e)
-                continue
-            report.objects.append(sha)
-            report.bytes += size
+            size = _remove(path, dry_run, skip)
+            if size is not None:
+                report.objects.append(sha)
+                report.bytes += size
     temps = remove_stale_temps(v, dry_run)
     report.temps, report.skipped = temps.temps, report.skipped + temps.skipped
     return report
@@ -180,16 +173,23 @@ def remove_stale_temps(v: Vault, dry_run: bool = False) -> GcReport:
     skip = _unreadable(report.skipped)
     with v.store.exclusive():
         for tmp in v.store.stale_temps(on_error=skip):
-            try:
-                if not dry_run:
-                    tmp.unlink()
-            except FileNotFoundError:
-                continue
-            except OSError as e:
-                skip(tmp, e)
-                continue
-            report.temps.append(tmp)
+            if _remove(tmp, dry_run, skip) is not None:
+                report.temps.append(tmp)
     return report
+
+
+def _remove(path: Path, dry_run: bool, skip: OnError) -> int | None:
+    """Unlink `path` (unless `dry_run`) and return its size; None if gone or not removable."""
+    try:
+        size = path.stat().st_size
+        if not dry_run:
+            path.unlink()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        skip(path, e)
+        return None
+    return size
 
 
 def collect(v: Vault, shas: Iterable[str]) -> None:
