@@ -37,8 +37,12 @@ class UsageError(Exception):
 
 def _open(args: argparse.Namespace) -> Vault:
     from vault.core import Vault
+    from vault.core.names import printable
 
-    return Vault(args.vault)
+    v = Vault(args.vault)
+    if v.created:  # a mistyped --vault shows here rather than as an empty vault later
+        sys.stderr.write(f"Created a new vault at {printable(v.root.absolute())}\n")
+    return v
 
 
 def _session(args: argparse.Namespace) -> tuple[Vault, User]:
@@ -208,6 +212,8 @@ def cmd_download(args: argparse.Namespace) -> int:
 
     v, user = _session(args)
     entry = files.resolve(v, user, args.file)
+    if args.output == "-":
+        return _download_to_stdout(v, user, entry.id, args.version)
     bar = _Bar(entry.name, entry.size)
     try:
         path = downloads.download_to(
@@ -216,6 +222,22 @@ def cmd_download(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print(f"Downloaded {entry.name} to {path}")
+    return 0
+
+
+def _download_to_stdout(v: Vault, user: User, file_id: int, version: int | None) -> int:
+    """The verified stream on stdout and nothing else (the bar, if any, is on stderr)."""
+    from vault.core import downloads
+
+    content = downloads.open_content(v, user, file_id, version)
+    bar = _Bar(content.entry.name, content.version.size)
+    out = sys.stdout.buffer
+    try:
+        for chunk in downloads.verified_chunks(v, content, progress=bar):
+            out.write(chunk)
+        out.flush()
+    finally:
+        bar.close()
     return 0
 
 
@@ -307,13 +329,27 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"corrupt: {sha} (moved to {v.paths.quarantine})")
     for sha in report.missing:
         print(f"missing: {sha}")
+    for u in report.unreadable:
+        print(f"unreadable: {u.path} ({u.reason})")
     for b in report.broken:
         print(f"broken: file {b.file_id} {b.name!r} of {b.owner}, version {b.version}")
-    _error(
-        f"{len(report.corrupt)} corrupt and {len(report.missing)} missing objects break "
-        f"{len(report.broken)} file versions; upload those files again to heal them"
-    )
+    problems = []
+    if report.corrupt or report.missing:
+        problems.append(
+            f"{len(report.corrupt)} corrupt and {len(report.missing)} missing objects break "
+            f"{len(report.broken)} file versions; upload those files again to heal them"
+        )
+    if report.unreadable:
+        problems.append(_unreadable_advice(len(report.unreadable), "checked", "verify"))
+    _error("; ".join(problems))
     return 1
+
+
+def _unreadable_advice(count: int, done: str, command: str) -> str:
+    return (
+        f"{count} paths in the store could not be read, so were not {done} (listed above): "
+        f"give this OS user read access to them, then run `vault {command}` again"
+    )
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
@@ -330,6 +366,11 @@ def cmd_gc(args: argparse.Namespace) -> int:
         print(f"  object {sha}")
     for tmp in report.temps:
         print(f"  temp {tmp.name}")
+    for u in report.skipped:
+        print(f"  skipped {u.path} ({u.reason})")
+    if report.skipped:
+        _error(_unreadable_advice(len(report.skipped), "cleaned", "gc"))
+        return 1
     return 0
 
 
@@ -389,7 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("download", cmd_download, "download a file into a folder (never overwrites)")
     p.add_argument("file", metavar="FILE", help=FILE_HELP)
     p.add_argument(
-        "-o", "--output", metavar="DIR", default=".", help="folder to write into (default: .)"
+        "-o",
+        "--output",
+        metavar="DIR",
+        default=".",
+        help="folder to write into, or - for stdout (default: .)",
     )
     p.add_argument(
         "--version", type=int, metavar="N", help="an older version (see `vault versions`)"

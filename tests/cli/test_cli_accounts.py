@@ -223,6 +223,7 @@ def test_a_user_cannot_revoke_another_users_session(alice_cli: Cli, bob_cli: Cli
 
 def test_commands_that_need_a_session_say_so(run: Cli, tmp_path: Path) -> None:
     (tmp_path / "f.txt").write_text("x")
+    run.ok("verify")  # make the vault first, so the only line below is the error
     for args in (
         ["whoami"],
         ["ls", "--json"],
@@ -277,7 +278,12 @@ def test_vault_option_before_or_after_the_command(run: Cli, tmp_path: Path) -> N
     assert run.ok("whoami", "--vault", other).stdout == "alice\n"
     assert run.ok("--vault", other, "whoami").stdout == "alice\n"
     # the session belongs to that vault only (the token file is per vault)
-    assert "Not logged in" in run.fail("whoami")
+    r = run("whoami")
+    assert r.returncode == 1, describe(r)
+    assert r.stderr.splitlines() == [
+        f"Created a new vault at {run.vault_dir}",
+        "vault: Not logged in: run `vault login USER`",
+    ]
 
 
 def test_default_vault_is_in_the_user_data_folder_without_vault_home(run: Cli) -> None:

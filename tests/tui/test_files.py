@@ -262,10 +262,16 @@ async def test_changes_elsewhere_show_on_refresh_and_poll(
         app.screen.poll()  # what the timer runs every few seconds
         await settle(app, pilot)
         assert "from-cli.txt" not in names(app)
-        signature = app.screen.signature
+        shown: list[object] = []  # every reload ends in _show: count them
+        real_show = app.screen._show
+        app.screen._show = lambda *args: (shown.append(args), real_show(*args))
         app.screen.poll()  # nothing changed: no reload
         await settle(app, pilot)
-        assert app.screen.signature == signature
+        assert shown == []
+        upload_bytes(seeded, alice, tmp_path, "later.txt", b"l")
+        app.screen.poll()  # a change: exactly one reload (so the count above can see one)
+        await settle(app, pilot)
+        assert len(shown) == 1 and "later.txt" in names(app)
 
 
 async def test_command_palette_runs_actions(seeded: Vault) -> None:

@@ -1,15 +1,18 @@
 """Downloads: a version's bytes out of the store, checked, into a folder or a stream.
 
 Never overwrites, never writes outside the chosen folder, never hands out bytes that do not
-match their hash (see docs/ARCHITECTURE.md, rules 7-9).
+match their hash (see docs/ARCHITECTURE.md, rules 7-9). Front ends that stream (HTTP,
+`vault download -o -`) open a version with `open_content` and send what `verified_chunks`
+yields: the rules live here, the front ends only move bytes.
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from vault.core.errors import CorruptObject, DestinationError
 from vault.core.files import resolve, version_of
 from vault.core.models import FileEntry, User, Version
 from vault.core.names import MAX_NAME_BYTES, printable
-from vault.core.store import Progress, no_progress
+from vault.core.store import Progress, no_progress, unreadable
 from vault.core.vault import Vault
 
 
@@ -37,13 +40,15 @@ class Content:
     """The object file is the one last seen intact (`integrity`): it may be sent unhashed."""
 
 
+CHUNK = 4 << 20
+"""Default step of `verified_chunks` (64 KiB steps cost most of the throughput)."""
+
+
 def open_content(v: Vault, user: User, ref: str | int, version: int | None = None) -> Content:
     """Find a version the user may see and open its object, and log the read.
 
     Found and opened under one pin, so a concurrent delete gives NoSuchFile rather than a
-    missing object. Unless `known_intact`, the caller must check the bytes it streams from
-    `fd` against `version.sha256` before handing out the last of them, then call
-    `integrity.vouch` (or `store.quarantine` on a mismatch).
+    missing object. Send its bytes with `verified_chunks` (which closes `fd`), or close it.
     """
     with v.store.pin():
         entry = resolve(v, user, ref)
@@ -52,6 +57,60 @@ def open_content(v: Vault, user: User, ref: str | int, version: int | None = Non
         known = integrity.vouched(v.db, ver.sha256, os.fstat(fd))
     _log_download(v, user, entry)
     return Content(entry, ver, v.store.path(ver.sha256), fd, known)
+
+
+def verified_chunks(
+    v: Vault,
+    content: Content,
+    start: int = 0,
+    end: int | None = None,
+    chunk: int | Callable[[], int] = CHUNK,
+    progress: Progress = no_progress,
+) -> Iterator[bytes]:
+    """The bytes [start, end) of an opened version, checked against its hash; closes its fd.
+
+    Unless the object is known intact (rule 8: then only the range is read), the whole
+    object is hashed while the range is yielded, and the last chunk is held back until the
+    hash is known: on a mismatch the object is moved aside (rule 7) and CorruptObject raised
+    instead, so a receiver never gets complete wrong content; on a match it is vouched for.
+    `chunk` may be a function, asked before each read (a server sizes steps by load);
+    `progress` gets the bytes of the object read so far and may raise Cancelled. Blocking
+    (disk, database): run it on a worker thread, never on an event loop.
+    """
+    fd, sha = content.fd, content.version.sha256
+    try:
+        st = os.fstat(fd)
+        end = st.st_size if end is None else end
+        step = chunk if callable(chunk) else lambda: chunk
+        h = None if content.known_intact else hashlib.sha256()
+        off, stop = (start, end) if h is None else (0, st.st_size)
+        held: bytes | None = None
+        while off < stop:
+            try:
+                data = os.pread(fd, min(step(), stop - off), off)
+            except OSError as e:
+                raise unreadable(content.path, e) from None
+            if not data:
+                break  # shorter than at open: the hash will not match
+            if h is not None:
+                h.update(data)
+            lo, hi = max(start, off), min(end, off + len(data))
+            if lo < hi:
+                if held is not None:
+                    yield held
+                held = data if hi - lo == len(data) else data[lo - off : hi - off]
+            off += len(data)
+            progress(off)
+        if h is not None:
+            if h.hexdigest() != sha:
+                identity = (st.st_dev, st.st_ino)
+                v.store.quarantine(sha, identity)  # so that the next upload of it heals
+                raise CorruptObject(sha, identity=identity)
+            integrity.vouch(v.db, sha, st)
+        if held is not None:
+            yield held
+    finally:
+        os.close(fd)
 
 
 def _log_download(v: Vault, user: User, entry: FileEntry) -> None:

@@ -188,3 +188,51 @@ class AmbiguousUser(VaultError):
 
 class SessionFileError(VaultError):
     """The session token file cannot be written or removed."""
+
+
+class DatabaseLost(VaultUnavailable):
+    """The folder holds a vault, but its database is missing, empty or unreadable.
+
+    Opening it anyway would start an empty vault beside the old content: every login would
+    fail, old usernames could be taken again and `gc` would see every object as unused.
+    """
+
+    remedies: tuple[str, ...] = ("restore {db} from a backup of the vault folder",)
+    """What a person can do, joined with "or" (a later rebuild command adds itself here)."""
+
+    def __init__(self, db: str, problem: str, evidence: str) -> None:
+        todo = " or ".join(r.format(db=db) for r in self.remedies)
+        super().__init__(
+            f"The vault database {db} {problem}, but the folder holds a vault ({evidence}); "
+            f"nothing was changed. To recover, {todo}"
+        )
+        self.db = db
+        self.problem = problem
+
+
+class UnreadableObject(VaultError):
+    """A stored object (or a folder of them) that this process may not read.
+
+    Typically written by another OS user or by root with a mode that shuts this user out;
+    said as such, rather than as a corrupt object or a destination error.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"The stored object at {path} cannot be read ({reason}); give the OS user running "
+            "vault read access to it (chown or chmod it), then retry"
+        )
+        self.path = path
+        self.reason = reason
+
+
+class UnsafeCollect(VaultError):
+    """`gc` was asked to remove every stored object on the word of a database that names none."""
+
+    def __init__(self, objects: int) -> None:
+        super().__init__(
+            f"The database refers to no stored content, yet {objects} objects are stored, so gc "
+            "removed nothing: if vault.db was replaced or emptied, restore it from a backup; "
+            "if every file was deleted on purpose, remove the objects/ folder by hand"
+        )
+        self.objects = objects

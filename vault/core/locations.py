@@ -17,12 +17,20 @@ import platformdirs
 APP_NAME = "vault"
 
 
-def default_vault_dir() -> Path:
-    """`$VAULT_HOME` if set, else the platformdirs user data folder for `vault`."""
+def vault_location(root: Path | str | None) -> tuple[Path, bool]:
+    """The vault folder to open (`root`, else `$VAULT_HOME`, else the platformdirs user data
+    folder), and whether its missing parent folders may be created.
+
+    Only the platformdirs default (e.g. ~/.local/share/vault) gets its parents made: a folder
+    someone named (`--vault`, `$VAULT_HOME`) with a typo in it must not silently become a
+    new tree of folders, so there only the last level is created.
+    """
+    if root is not None:
+        return Path(root), False
     env = os.environ.get("VAULT_HOME")
     if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        return Path(env).expanduser(), False
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)), True
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,11 @@ class VaultPaths:
     @property
     def db(self) -> Path:
         return self.root / "vault.db"
+
+    @property
+    def marker(self) -> Path:
+        """Written once, when the folder became a vault: tells a lost database from a new one."""
+        return self.root / "vault.json"
 
     @property
     def objects(self) -> Path:

@@ -34,8 +34,10 @@ def unshare(v: Vault, user: User, ref: str | int, target: str | int) -> tuple[Fi
     entry = files.owned(v, user, ref)
     other = users.find(v, target)
     with write(v.db) as db:
-        cur = db.execute(
-            "DELETE FROM shares WHERE file_id = ? AND user_id = ?", [entry.id, other.id]
+        cur = db.execute(  # the owner re-checked in the statement (rule 10)
+            "DELETE FROM shares WHERE file_id = ? AND user_id = ?"
+            " AND file_id IN (SELECT id FROM files WHERE id = ? AND owner_id = ?)",
+            [entry.id, other.id, entry.id, user.id],
         )
         if cur.rowcount:
             events.record(

@@ -26,7 +26,13 @@ from pathlib import Path
 
 from vault.core import clock
 from vault.core.atomic import fsync_dir
-from vault.core.errors import CorruptObject, SourceError, StorageFull, TooLarge
+from vault.core.errors import (
+    CorruptObject,
+    SourceError,
+    StorageFull,
+    TooLarge,
+    UnreadableObject,
+)
 from vault.core.locations import VaultPaths
 
 Progress = Callable[[int], None]
@@ -41,8 +47,16 @@ BUFFER = 1 << 20
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
+OnError = Callable[[Path, OSError], None]
+"""Told about a path in the store this process may not read; the caller reports it."""
+
+
 def no_progress(done: int) -> None:
     return None
+
+
+def unreadable(path: Path, e: OSError) -> UnreadableObject:
+    return UnreadableObject(str(path), e.strerror or str(e))
 
 
 def _storage_error(e: OSError) -> Exception:
@@ -359,11 +373,15 @@ class ObjectStore:
             return False
 
     def open(self, sha256: str) -> int:
-        """A read-only descriptor of an object; CorruptObject(missing=True) if it is gone."""
+        """A read-only descriptor of an object; CorruptObject(missing=True) if it is gone,
+        UnreadableObject if this process may not read it (or its folder)."""
+        path = self.path(sha256)
         try:
-            return os.open(self.path(sha256), os.O_RDONLY | os.O_CLOEXEC)
+            return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             raise CorruptObject(sha256, missing=True) from None
+        except OSError as e:
+            raise unreadable(path, e) from None
 
     def copy_out(
         self,
@@ -395,16 +413,40 @@ class ObjectStore:
 
     # -- upkeep --------------------------------------------------------------------------------
 
-    def iter_objects(self) -> Iterator[tuple[str, Path]]:
-        """Every object file on disk as (name, path), in no particular order."""
-        if not self.paths.objects.is_dir():
-            return
-        for fan in os.scandir(self.paths.objects):
-            if not fan.is_dir(follow_symlinks=False):
-                continue
-            for entry in os.scandir(fan.path):
-                if entry.is_file(follow_symlinks=False):
-                    yield entry.name, Path(entry.path)
+    def iter_objects(self, on_error: OnError | None = None) -> Iterator[tuple[str, Path]]:
+        """Every object file on disk as (name, path), in no particular order.
+
+        A folder this process may not list goes to `on_error` and is skipped (without it:
+        UnreadableObject), so one folder another OS user wrote does not stop the rest.
+        """
+        for fan in self._listed(self.paths.objects, on_error, dirs=True):
+            for path in self._listed(fan, on_error, dirs=False):
+                yield path.name, path
+
+    @staticmethod
+    def _listed(folder: Path, on_error: OnError | None, dirs: bool) -> list[Path]:
+        """The sub-folders (`dirs`) or files of `folder`; [] if it is gone or unreadable."""
+        try:
+            with os.scandir(folder) as entries:
+                return [
+                    Path(e.path)
+                    for e in entries
+                    if (e.is_dir if dirs else e.is_file)(follow_symlinks=False)
+                ]
+        except FileNotFoundError:
+            return []
+        except OSError as e:
+            if on_error is None:
+                raise unreadable(folder, e) from None
+            on_error(folder, e)
+            return []
+
+    def holds_objects(self) -> bool:
+        """Whether any object file is stored; a folder it cannot read counts as holding some."""
+        blocked: list[Path] = []
+        for _ in self.iter_objects(on_error=lambda path, e: blocked.append(path)):
+            return True
+        return bool(blocked)  # cannot look: assume content is there rather than risk it
 
     def check(self, sha256: str, path: Path) -> tuple[bool, tuple[int, int]]:
         """Whether the file at `path` still hashes to its name, and which file that was."""
@@ -435,13 +477,26 @@ class ObjectStore:
             fsync_dir(src.parent)
         return dst
 
-    def stale_temps(self) -> list[Path]:
-        """Temp files whose writer is gone (their flock is free)."""
+    def stale_temps(self, on_error: OnError) -> list[Path]:
+        """Temp files whose writer is gone (their flock is free).
+
+        Call under `exclusive()`. One this process may not open cannot be told from a live
+        upload: it goes to `on_error` and is kept.
+        """
         stale = []
-        for entry in os.scandir(self.paths.tmp):
+        try:
+            with os.scandir(self.paths.tmp) as listing:
+                entries = list(listing)
+        except OSError as e:
+            on_error(self.paths.tmp, e)
+            return []
+        for entry in entries:
             try:
                 fd = os.open(entry.path, os.O_RDONLY | os.O_CLOEXEC)
             except FileNotFoundError:
+                continue
+            except OSError as e:
+                on_error(Path(entry.path), e)
                 continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -4,6 +4,9 @@ Both run without a session (they only read file metadata and object bytes) and b
 uploads: `gc` holds the store's exclusive lock while it decides and deletes, and publishers
 hold the shared lock from "object in place" until "row committed", so no referenced object
 is ever removed. Temp files are removed only when no process holds their flock.
+
+A file or folder in the store that this process may not read (another OS user or root wrote
+it with a narrow mode) is reported as unreadable and skipped, never taken for missing.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from pathlib import Path
 
 from vault.core import events, integrity
 from vault.core.db import write
+from vault.core.errors import UnsafeCollect
+from vault.core.store import OnError
 from vault.core.vault import Vault
 
 
@@ -28,6 +33,18 @@ class BrokenFile:
     sha256: str
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A path in the store this process may not read, and why (the OS's words)."""
+
+    path: Path
+    reason: str
+
+
+def _unreadable(into: list[Unreadable]) -> OnError:
+    return lambda path, e: into.append(Unreadable(path, e.strerror or str(e)))
+
+
 @dataclass
 class VerifyReport:
     checked: int = 0
@@ -35,12 +52,14 @@ class VerifyReport:
     """Objects whose bytes no longer match their name; each was moved to quarantine/."""
     missing: list[str] = field(default_factory=list)
     """Objects that files refer to but that are not in the store."""
+    unreadable: list[Unreadable] = field(default_factory=list)
+    """Objects, or folders of them, that could not be read: neither checked nor missing."""
     broken: list[BrokenFile] = field(default_factory=list)
     moved_to: list[Path] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.corrupt or self.missing)
+        return not (self.corrupt or self.missing or self.unreadable)
 
 
 @dataclass
@@ -48,6 +67,8 @@ class GcReport:
     objects: list[str] = field(default_factory=list)
     bytes: int = 0
     temps: list[Path] = field(default_factory=list)
+    skipped: list[Unreadable] = field(default_factory=list)
+    """What could not be read or removed, so was left in place."""
 
 
 def _referenced(v: Vault) -> set[str]:
@@ -57,13 +78,17 @@ def _referenced(v: Vault) -> set[str]:
 def verify(v: Vault, on_object: Callable[[str], None] | None = None) -> VerifyReport:
     """Re-hash every object; move corrupt ones aside; list what is missing and what it breaks."""
     report = VerifyReport()
+    skip = _unreadable(report.unreadable)
     good: list[tuple[str, Path]] = []
-    for sha, path in v.store.iter_objects():
+    for sha, path in v.store.iter_objects(on_error=skip):
         if on_object:
             on_object(sha)
         try:
             intact, identity = v.store.check(sha, path)
         except FileNotFoundError:  # removed meanwhile by gc or a delete: nothing to check
+            continue
+        except OSError as e:
+            skip(path, e)
             continue
         report.checked += 1
         if intact:
@@ -81,9 +106,16 @@ def verify(v: Vault, on_object: Callable[[str], None] | None = None) -> VerifyRe
                 continue
     with v.store.pin():
         gone = set(report.corrupt)  # moved aside just now: reported once, as corrupt
-        report.missing = sorted(
-            s for s in _referenced(v) if s not in gone and not v.store.exists(s)
-        )
+        blocked = {u.path for u in report.unreadable}
+        for sha in sorted(_referenced(v) - gone):
+            path = v.store.path(sha)
+            try:
+                path.stat()
+            except (FileNotFoundError, NotADirectoryError):
+                report.missing.append(sha)
+            except OSError as e:
+                if path.parent not in blocked:  # its folder is reported already
+                    skip(path, e)
     bad = set(report.corrupt) | set(report.missing)
     if bad:
         rows = v.db.execute(
@@ -108,20 +140,56 @@ def verify(v: Vault, on_object: Callable[[str], None] | None = None) -> VerifyRe
 def gc(v: Vault, dry_run: bool = False) -> GcReport:
     """Remove objects no version refers to, and temp files whose writer is gone."""
     report = GcReport()
+    skip = _unreadable(report.skipped)
     with v.store.exclusive():
         referenced = _referenced(v)
-        for sha, path in v.store.iter_objects():
+        if not referenced:
+            # Deleting a file collects its objects at once, so stored objects and no
+            # references at all mean a database emptied or replaced, far likelier than a
+            # crash leftover: its word must not condemn every object.
+            stored = sum(1 for _ in v.store.iter_objects(on_error=lambda path, e: None))
+            if stored:
+                raise UnsafeCollect(stored)
+        for sha, path in v.store.iter_objects(on_error=skip):
             if sha in referenced:
                 continue
-            report.objects.append(sha)
-            report.bytes += path.stat().st_size
-            if not dry_run:
-                path.unlink(missing_ok=True)
-        report.temps = v.store.stale_temps()
-        if not dry_run:
-            for tmp in report.temps:
-                tmp.unlink(missing_ok=True)
+            size = _remove(path, dry_run, skip)
+            if size is not None:
+                report.objects.append(sha)
+                report.bytes += size
+    temps = remove_stale_temps(v, dry_run)
+    report.temps, report.skipped = temps.temps, report.skipped + temps.skipped
     return report
+
+
+def remove_stale_temps(v: Vault, dry_run: bool = False) -> GcReport:
+    """Remove the temp files of dead writers (rule 6); `gc` and `vault serve` start-up call it.
+
+    Returns a report of only temp files (and what could not be opened to tell, so was kept).
+    Under the exclusive lock: a writer creates and locks its temp file under the pin, so
+    none is seen here between creation and lock.
+    """
+    report = GcReport()
+    skip = _unreadable(report.skipped)
+    with v.store.exclusive():
+        for tmp in v.store.stale_temps(on_error=skip):
+            if _remove(tmp, dry_run, skip) is not None:
+                report.temps.append(tmp)
+    return report
+
+
+def _remove(path: Path, dry_run: bool, skip: OnError) -> int | None:
+    """Unlink `path` (unless `dry_run`) and return its size; None if gone or not removable."""
+    try:
+        size = path.stat().st_size
+        if not dry_run:
+            path.unlink()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        skip(path, e)
+        return None
+    return size
 
 
 def collect(v: Vault, shas: Iterable[str]) -> None:

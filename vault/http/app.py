@@ -36,6 +36,7 @@ from vault.core.errors import (
     StorageFull,
     TooLarge,
     TooManyAttempts,
+    UnreadableObject,
     UsernameTaken,
     VaultError,
     VaultUnavailable,
@@ -351,6 +352,9 @@ async def on_vault_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, CorruptObject):
         log.error("download refused: %s", exc.message)
         return text(exc.message, 500, headers)
+    if isinstance(exc, UnreadableObject):  # the path is the server's business, not the client's
+        log.error("download refused: %s", exc.message)
+        return text(contract.STORED_UNREADABLE, 500, headers)
     if isinstance(exc, VaultUnavailable):
         return text(exc.message, 503, headers)
     return text(exc.message, 400, headers)  # InvalidName/Username/Password, ShareWithSelf…

@@ -47,6 +47,7 @@ FORBIDDEN_ORIGIN = "Forbidden: cross-site request from origin {origin!r}"
 SHUTTING_DOWN = "Server is shutting down; nothing was stored, retry later"
 HEAD_TOO_LARGE = "Request head too large: at most {limit} bytes of request line and headers"
 SERVER_BUSY = "Server busy: too many connections at work, retry later"
+STORED_UNREADABLE = "The stored file cannot be read by the server; the server log has the details"
 INTERNAL_ERROR = "Internal server error; the server log has the details"
 
 # JSON examples named in NOT_JSON, per endpoint

@@ -1,26 +1,20 @@
-"""Downloads: stream a stored object, checked against its SHA-256 while it is being sent.
+"""Downloads: send the core's verified stream of a stored object, with ranges.
 
-The core promises that corrupt content fails loudly instead of being handed out as if it
-were right. Hashing first and sending after would double the time to first byte, so one
-thread per download reads the object in CHUNK steps, hashes every byte of it and hands the
-requested range to the event loop through a short queue. The loop sends each chunk as it
-comes but holds the last one back until the whole object's hash is known: on a mismatch it
-never sends it and aborts the connection instead, so the client sees a transfer shorter than
-its Content-Length (curl: "transfer closed with N bytes remaining"), and the object is moved
-to quarantine so that the next upload of that content heals the vault.
+The rules (check the hash while streaming, hold the last chunk back until the whole
+object's hash is known, quarantine on a mismatch, vouch on success, skip the hash for an
+object known intact) are the core's: `vault.core.downloads.verified_chunks`. This module
+only moves its chunks: one thread per download drives that iterator and hands the chunks to
+the event loop through a short queue, and the loop sends each as it comes. On a mismatch the
+core raises instead of yielding the last chunk, the response is aborted, and the client sees
+a transfer shorter than its Content-Length (curl: "transfer closed with N bytes remaining").
 
-Ranges (206/416) are served the same way: the whole object is still hashed, only the range
-is sent. A client that goes away stops the reading thread.
-
-An object the core knows intact (`vault.core.integrity`: hashed before, and its file unchanged
-since) is sent without hashing and only its range is read; one that had to be hashed and
-matched is vouched for, so the next download of it is a plain copy.
+Ranges (206/416) are served the same way: the core still hashes the whole object and yields
+only the range. A client that goes away stops the reading thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import mimetypes
 import os
 import re
@@ -34,13 +28,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from vault.core import downloads as core_downloads
-from vault.core import integrity
-from vault.core.errors import CorruptObject
+from vault.core.errors import Cancelled
+from vault.core.names import safe_component
 from vault.core.vault import Vault
 from vault.http import contract
 
-CHUNK = 4 << 20
-"""Largest step read, hashed and sent (64 KiB steps cost most of the throughput)."""
+CHUNK = core_downloads.CHUNK
+"""Largest step read, hashed and sent."""
 MIN_CHUNK = 256 << 10
 QUEUE_DEPTH = 2
 """Chunks read ahead of the socket, per download."""
@@ -66,8 +60,6 @@ def content_disposition(name: str) -> str:
     Clients save under either form, so each is one harmless path component, the fallback
     checked after its reduction to ASCII (NFKD turns `／` into `/` and `．．` into `..`).
     """
-    from vault.core.names import safe_component
-
     full = safe_component(name)
     ascii_name = unicodedata.normalize("NFKD", full).encode("ascii", "ignore").decode()
     fallback = safe_component(
@@ -134,20 +126,18 @@ def response(
         return PlainTextResponse(body, 416, headers={**base, "content-range": f"bytes */{size}"})
     media = mimetypes.guess_type(content.entry.name)[0] or "application/octet-stream"
     if rng is None:
-        return VerifiedFile(v, content, size, 0, size, 200, base, media)
+        return VerifiedFile(v, content, 0, size, 200, base, media)
     start, end = rng
     base["content-range"] = f"bytes {start}-{end - 1}/{size}"
-    return VerifiedFile(v, content, size, start, end, 206, base, media)
+    return VerifiedFile(v, content, start, end, 206, base, media)
 
 
 class _Reader(threading.Thread):
-    """Reads and hashes the whole object; queues the slices that fall in [start, end)."""
+    """Drives the core's verified stream of [start, end); queues its chunks for the loop."""
 
-    def __init__(self, fd: int, size: int, start: int, end: int, verify: bool) -> None:
+    def __init__(self, v: Vault, content: core_downloads.Content, start: int, end: int) -> None:
         super().__init__(name="vault-download", daemon=True)
-        self.fd, self.size, self.lo, self.hi = fd, size, start, end
-        self.verify = verify
-        """False for an object known intact (core `integrity`): read only the range, no hash."""
+        self.v, self.content, self.lo, self.hi = v, content, start, end
         self.loop = asyncio.get_running_loop()
         self.out: asyncio.Queue[Any] = asyncio.Queue()
         self.slots = threading.Semaphore(QUEUE_DEPTH)
@@ -159,29 +149,28 @@ class _Reader(threading.Thread):
         except RuntimeError:
             self.stopped = True
 
+    def _go_on(self, done: int) -> None:
+        if self.stopped:  # the client left: stop reading (and hashing) the object
+            raise Cancelled()
+
     def run(self) -> None:
-        h = hashlib.sha256()
+        chunks = core_downloads.verified_chunks(
+            self.v, self.content, self.lo, self.hi, chunk=chunk_size, progress=self._go_on
+        )
         try:
-            off = 0 if self.verify else self.lo
-            stop = self.size if self.verify else self.hi
-            while off < stop and not self.stopped:
-                data = os.pread(self.fd, min(chunk_size(), stop - off), off)
-                if not data:
-                    break  # shorter than at open: the hash will not match
-                if self.verify:
-                    h.update(data)
-                lo, hi = max(self.lo, off), min(self.hi, off + len(data))
-                if lo < hi:
-                    self.slots.acquire()
-                    if self.stopped:
-                        return
-                    self._put(data if hi - lo == len(data) else data[lo - off : hi - off])
-                off += len(data)
-            self._put(("done", h.hexdigest() if self.verify else None))
+            for data in chunks:
+                self.slots.acquire()
+                if self.stopped:
+                    return
+                self._put(data)
+            self._put(("done", None))
+        except Cancelled:
+            pass
         except BaseException as e:
             self._put(("error", e))
         finally:
-            os.close(self.fd)
+            chunks.close()  # closes the object's descriptor
+            self.v.close()  # this thread's database connection, if vouching opened one
 
     def stop(self) -> None:
         self.stopped = True
@@ -189,22 +178,19 @@ class _Reader(threading.Thread):
 
 
 class VerifiedFile(Response):
-    """Send [start, end) of an open object, holding the last chunk back until the hash is right."""
+    """Send [start, end) of an open object as the core's verified stream yields it."""
 
     def __init__(
         self,
         v: Vault,
         content: core_downloads.Content,
-        size: int,
         start: int,
         end: int,
         status: int,
         headers: dict[str, str],
         media_type: str,
     ) -> None:
-        self.v, self.fd, self.sha256, self.size = v, content.fd, content.version.sha256, size
-        self.verify = not content.known_intact
-        self.stat = os.fstat(content.fd)
+        self.v, self.content = v, content
         self.start, self.end = start, end
         self.status_code = status
         self.media_type = media_type
@@ -216,12 +202,12 @@ class VerifiedFile(Response):
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
         if scope["method"] == "HEAD":
-            os.close(self.fd)
+            os.close(self.content.fd)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
         global _active
         _active += 1
-        reader = _Reader(self.fd, self.size, self.start, self.end, self.verify)
+        reader = _Reader(self.v, self.content, self.start, self.end)
         reader.start()
         try:
             async with anyio.create_task_group() as tg:
@@ -239,27 +225,12 @@ class VerifiedFile(Response):
             reader.stop()
 
     async def _send(self, reader: _Reader, send: Send) -> None:
-        held: bytes | None = None
-        while True:
-            item = await reader.out.get()
-            if isinstance(item, tuple):
-                break
-            if held is not None:
-                await send({"type": "http.response.body", "body": held, "more_body": True})
+        while not isinstance(item := await reader.out.get(), tuple):
+            await send({"type": "http.response.body", "body": item, "more_body": True})
             reader.slots.release()
-            held = item
         kind, value = item
         if kind == "error":
-            raise value
-        identity = (self.stat.st_dev, self.stat.st_ino)
-        if value is not None and value != self.sha256:
-            await anyio.to_thread.run_sync(self.v.store.quarantine, self.sha256, identity)
             # Raising after the response started makes the server drop the connection: the
             # client gets fewer bytes than Content-Length announced, never wrong complete bytes.
-            raise CorruptObject(self.sha256, identity=identity)
-        if value is not None:  # hashed and intact: later downloads of this file need not hash
-            await anyio.to_thread.run_sync(self._vouch)
-        await send({"type": "http.response.body", "body": held or b"", "more_body": False})
-
-    def _vouch(self) -> None:
-        integrity.vouch(self.v.db, self.sha256, self.stat)
+            raise value
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -22,6 +22,7 @@ from typing import Any
 
 import uvicorn
 
+from vault.core import upkeep
 from vault.core.vault import Vault
 from vault.http.app import cancel_uploads, make_app
 from vault.http.limits import Limits, fit_to_open_files, protocol_for
@@ -134,6 +135,7 @@ def serve(
             f"Host header; add others with {ALLOWED_HOSTS_ENV}=name1,name2.\n"
         )
         sys.stderr.flush()
+    upkeep.remove_stale_temps(vault)  # uploads killed with an earlier server leave these
     app = make_app(vault, max_upload=max_upload, allowed_hosts=allowed)
     try:
         import uvloop  # noqa: F401
