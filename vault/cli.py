@@ -381,7 +381,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _error(f"the HTTP mode needs {e.name}: pip install 'vault[http]'")
         return 1
 
-    return serve(_open(args), host=args.host, port=args.port, max_upload=args.max_upload)
+    return serve(lambda: _open(args), host=args.host, port=args.port, max_upload=args.max_upload)
 
 
 # -- the parser ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ Several processes (TUI, CLI, HTTP server) share one vault. WAL lets readers run 
 writer; every write transaction starts with BEGIN IMMEDIATE so that it waits for the write
 lock up front (busy timeout) instead of failing with "database is locked" on upgrade.
 
-A full disk is recognised here and only here (`_out_of_space`): SQLite says so in a few
+A full disk is recognised here and only here (`out_of_space`): SQLite says so in a few
 ways, and every one becomes the core's StorageFull, never a raw SQLite error.
 """
 
@@ -41,7 +41,7 @@ _NEARLY_FULL = 1 << 20
 """Free bytes below which a failed write is put down to space rather than to the disk."""
 
 
-def _out_of_space(e: sqlite3.Error, folder: Path) -> bool:
+def out_of_space(e: sqlite3.Error, folder: Path) -> bool:
     """Whether SQLite failed because the disk holding `folder` has no room left."""
     code = getattr(e, "sqlite_errorcode", None)
     if code in _FULL:
@@ -73,7 +73,7 @@ def _connect(path: Path) -> Database:
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as e:
         conn.close()
-        if _out_of_space(e, path.parent):
+        if out_of_space(e, path.parent):
             raise StorageFull() from e
         raise
     return Database(conn, execute_plugins=False)
@@ -108,7 +108,7 @@ def write(db: Database) -> Iterator[Database]:
                 db.conn.execute("ROLLBACK")
             raise
     except sqlite3.Error as e:
-        if _out_of_space(e, _folder(db)):
+        if out_of_space(e, _folder(db)):
             raise StorageFull() from e
         raise
 

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from vault.core import clock, reserve
 from vault.core import db as dbmod
 from vault.core.atomic import fsync_dir
-from vault.core.errors import DatabaseLost, VaultUnavailable
+from vault.core.errors import DatabaseLost, StorageFull, VaultUnavailable
 from vault.core.locations import VaultPaths, vault_location
 from vault.core.migrations import migrations
 from vault.core.names import printable
@@ -32,13 +32,26 @@ FORMAT = 1
 
 def _holds_schema(db: Path) -> bool:
     """Whether the vault's migrations were applied, read without changing a byte of the file
-    (a foreign or damaged database is left exactly as it was found)."""
-    uri = db.absolute().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=dbmod.BUSY_TIMEOUT_S)
-    try:
-        return bool(migrations.applied(Database(conn)))
-    finally:
-        conn.close()
+    (a foreign or damaged database is left exactly as it was found).
+
+    A reader needs room for SQLite's shared-memory index: on a full disk that is StorageFull
+    (with the reserve's help, usually not even that), never a database taken for lost.
+    """
+
+    def read() -> bool:
+        conn = sqlite3.connect(
+            db.absolute().as_uri() + "?mode=ro", uri=True, timeout=dbmod.BUSY_TIMEOUT_S
+        )
+        try:
+            return bool(migrations.applied(Database(conn)))
+        except sqlite3.Error as e:
+            if dbmod.out_of_space(e, db.parent):
+                raise StorageFull() from e
+            raise
+        finally:
+            conn.close()
+
+    return reserve.spend(db.parent, read, reserve.READ_ROOM)
 
 
 class Vault:

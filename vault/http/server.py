@@ -17,6 +17,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -105,17 +106,23 @@ def _install(handler: Any) -> Any:
 
 
 def serve(
-    vault: Vault, host: str = "127.0.0.1", port: int = 8000, max_upload: int | None = None
+    open_vault: Callable[[], Vault],
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    max_upload: int | None = None,
 ) -> int:
-    """Serve `vault` over HTTP until interrupted; returns the exit code (0 on a clean stop).
+    """Serve the vault `open_vault()` opens until interrupted; returns the exit code (0 on a
+    clean stop).
 
-    Timeouts and the connection cap come from VAULT_HTTP_* variables (limits.py).
+    Timeouts and the connection cap come from VAULT_HTTP_* variables (limits.py); they are
+    checked before the vault is opened, so a mistyped setting creates nothing.
     """
     try:
         limits = fit_to_open_files(Limits.from_env(os.environ))
     except ValueError as e:
         sys.stderr.write(f"vault: {e}\n")
         return 1
+    vault = open_vault()
     try:
         sock = bind(host, port)
     except OSError as e:
