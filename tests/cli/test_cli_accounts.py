@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import TIMEOUT, Cli, assert_one_line_error, describe, vault_argv
-from tests.support import ALICE_PW, BOB_PW
-from vault.core import Vault, sessions
+from tests.support import ALICE_PW, BOB_PW, seed_guesses
+from vault.core import Vault, sessions, throttle
 from vault.core.errors import NotLoggedIn
 from vault.core.passwords import Hasher
 
@@ -334,3 +334,57 @@ def test_failed_logins_for_one_name_do_not_lock_out_another_user(alice_cli: Cli)
             "login", "mallory", "--password-stdin", input="wrong-password\n"
         )
     alice_cli.login("alice", ALICE_PW)
+
+
+# -- login throttling: another OS user guessing (vault/core/throttle.py) ------------------------
+
+OTHER_UID = ("unshare", "--map-user=1234", "--map-group=1234")
+"""Run as uid 1234 in a user namespace: another OS user to the vault, same files to the kernel."""
+THROTTLED = re.compile(r"vault: Too many failed logins, retry in (\d+) s")
+
+
+@pytest.fixture
+def other_uid() -> tuple[str, ...]:
+    """The prefix that runs `vault` as another OS user (the client identity is the uid)."""
+    probe = subprocess.run([*OTHER_UID, "id", "-u"], capture_output=True, text=True)
+    if probe.returncode != 0 or probe.stdout.strip() != "1234":
+        pytest.skip(f"no user namespaces here: {probe.stderr.strip()}")
+    return OTHER_UID
+
+
+def test_the_owners_os_user_logs_in_while_another_os_user_guesses(
+    alice_cli: Cli, other_uid: tuple[str, ...]
+) -> None:
+    mallory = alice_cli.as_os_user("mallory")
+    for _ in range(throttle.ACCOUNT_FREE):
+        line = mallory.fail("login", "alice", "--password-stdin", input="wrong-pw\n",
+                            prefix=other_uid)  # fmt: skip
+        assert line == "vault: Wrong username or password"
+    line = mallory.fail("login", "alice", "--password-stdin", input=ALICE_PW + "\n",
+                        prefix=other_uid)  # fmt: skip
+    assert THROTTLED.fullmatch(line), line  # even the right password waits, for mallory
+    # alice's own OS user (it registered from there) is not slowed down at all
+    alice_cli.ok("logout")
+    alice_cli.login("alice", ALICE_PW)
+    assert alice_cli.ok("whoami").stdout == "alice\n"
+
+
+def test_an_hour_of_guessing_from_the_web_still_lets_the_owner_in(
+    alice_cli: Cli, other_uid: tuple[str, ...]
+) -> None:
+    v = Vault(alice_cli.vault_dir, hasher=Hasher(cheap=True))
+    assert seed_guesses(v, last_ago=10) == 12
+    v.close()
+    # one count for the account, whatever the client: another OS user waits minutes
+    mallory = alice_cli.as_os_user("mallory")
+    line = mallory.fail("login", "alice", "--password-stdin", input=ALICE_PW + "\n",
+                        prefix=other_uid)  # fmt: skip
+    m = THROTTLED.fullmatch(line)
+    assert m and 600 < int(m.group(1)) <= throttle.LONGEST_WAIT, line
+    alice_cli.login("alice", ALICE_PW)
+
+
+def test_registering_from_the_cli_is_not_rate_limited(run: Cli) -> None:
+    """Documented choice: whoever can run the CLI on a vault can write its database anyway."""
+    for i in range(throttle.REGISTER_FREE + 1):
+        run.register(f"user{i}", "password1")

@@ -188,3 +188,11 @@ class AmbiguousUser(VaultError):
 
 class SessionFileError(VaultError):
     """The session token file cannot be written or removed."""
+
+
+class TooManyRegistrations(TooManyAttempts):
+    """Registrations from one address are being rate-limited (HTTP: 429 like failed logins)."""
+
+    def __init__(self, retry_after: int) -> None:
+        VaultError.__init__(self, f"Too many new accounts from here, retry in {retry_after} s")
+        self.retry_after = retry_after
