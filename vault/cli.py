@@ -32,6 +32,10 @@ class UsageError(Exception):
     """Arguments that argparse accepts but that do not make sense together (exit 2)."""
 
 
+class NoInput(Exception):
+    """Input ended (Ctrl-D, an empty stdin) where a password was asked for (exit 1)."""
+
+
 # -- helpers ------------------------------------------------------------------------------------
 
 
@@ -57,11 +61,19 @@ def _read_password(args: argparse.Namespace, confirm: bool = False) -> str:
     """The password from stdin's first line (--password-stdin) or a hidden prompt; never argv."""
     if args.password_stdin:
         line = sys.stdin.readline()
+        if not line:
+            raise NoInput("No password on stdin: --password-stdin reads its first line")
         return line[:-1] if line.endswith("\n") else line
     if not sys.stdin.isatty():
         raise UsageError("no terminal to ask for a password: use --password-stdin")
-    password = getpass.getpass("Password: ")
-    if confirm and getpass.getpass("Repeat password: ") != password:
+    try:
+        password = getpass.getpass("Password: ")
+        repeated = getpass.getpass("Repeat password: ") if confirm else password
+    except EOFError:
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")  # the prompt left the cursor at the end of its line
+        raise NoInput("No password entered; nothing was done") from None
+    if repeated != password:
         from vault.core.errors import InvalidPassword
 
         raise InvalidPassword("The two passwords differ; try again")
@@ -103,6 +115,11 @@ class _Bar:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "the terminal UI needs a terminal on stdin and stdout; "
+            "in scripts use the commands (vault --help)"
+        )
     from vault.tui.app import run
 
     return run(_open(args))
@@ -387,6 +404,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # -- the parser ---------------------------------------------------------------------------------
 
 
+def _port(text: str) -> int:
+    """A TCP port: 0 (the system picks one) to 65535. argparse turns a refusal into exit 2."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 0 to 65535")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -464,7 +492,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="only show what would be removed")
     p = add("serve", cmd_serve, "serve the HTTP API (default 127.0.0.1:8000)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks one)")
+    p.add_argument(
+        "--port", type=_port, default=8000, help="port, 0 to 65535 (default: 8000; 0 picks one)"
+    )
     p.add_argument(
         "--max-upload", type=int, default=None, metavar="BYTES", help="largest upload accepted"
     )
@@ -494,7 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except UsageError as e:
         parser.error(str(e))
-    except VaultError as e:
+    except (VaultError, NoInput) as e:
         _error(str(e))
         return 1
     except KeyboardInterrupt:

@@ -9,13 +9,16 @@ import select
 import shutil
 import stat
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from subprocess import Popen
 
 import pytest
 
 from tests.cli.helpers import TIMEOUT, Cli, assert_one_line_error, describe, vault_argv
-from tests.support import ALICE_PW, BOB_PW
-from vault.core import Vault, sessions
+from tests.support import ALICE_PW, BOB_PW, seed_guesses
+from vault.core import Vault, sessions, throttle
 from vault.core.errors import NotLoggedIn
 from vault.core.passwords import Hasher
 
@@ -81,22 +84,35 @@ def test_password_stdin_reads_only_the_first_line(run: Cli) -> None:
     run.ok("login", "alice", "--password-stdin", input=ALICE_PW)
 
 
-def _pty_run(cli: Cli, args: list[str], answers: list[bytes]) -> tuple[int, bytes]:
-    """Run `vault ARGS` on a new pseudo-terminal; type each answer after each 'password:'."""
+@contextmanager
+def _on_a_pty(cli: Cli, args: list[str], **pipes: int) -> Iterator[tuple[Popen[bytes], int]]:
+    """`vault ARGS` with stdin, stdout and stderr on a new pseudo-terminal, except those given
+    in `pipes` (e.g. `stdout=subprocess.PIPE`); yields the process and the terminal's master."""
     master, slave = os.openpty()
+    streams = {name: pipes.get(name, slave) for name in ("stdin", "stdout", "stderr")}
     proc = subprocess.Popen(
         vault_argv(*args),
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
         env=cli.environ(),
         cwd=cli.cwd,
         start_new_session=True,  # never reach the terminal pytest may run in
+        **streams,  # type: ignore[arg-type]
     )
     os.close(slave)
+    try:
+        yield proc, master
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _pty_run(cli: Cli, args: list[str], answers: list[bytes]) -> tuple[int, bytes]:
+    """Run `vault ARGS` on a new pseudo-terminal; type each answer after each 'password:'
+    (an answer is the bytes typed: end it with a newline, or type Ctrl-D: b"\x04")."""
     seen = b""
     pending = list(answers)
-    try:
+    with _on_a_pty(cli, args) as (proc, master):
         while True:
             ready, _, _ = select.select([master], [], [], TIMEOUT)
             assert ready, f"no output from {args} on the terminal: {seen!r}"
@@ -108,18 +124,13 @@ def _pty_run(cli: Cli, args: list[str], answers: list[bytes]) -> tuple[int, byte
                 break
             seen += chunk
             if pending and seen.lower().count(b"password:") > len(answers) - len(pending):
-                os.write(master, pending.pop(0) + b"\n")
+                os.write(master, pending.pop(0))
         return proc.wait(timeout=TIMEOUT), seen
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_login_asks_on_the_terminal_without_echoing_the_password(alice_cli: Cli) -> None:
     alice_cli.ok("logout")
-    code, seen = _pty_run(alice_cli, ["login", "alice"], [ALICE_PW.encode()])
+    code, seen = _pty_run(alice_cli, ["login", "alice"], [ALICE_PW.encode() + b"\n"])
     assert code == 0, seen
     assert b"Password:" in seen
     assert b"Welcome alice" in seen
@@ -128,12 +139,40 @@ def test_login_asks_on_the_terminal_without_echoing_the_password(alice_cli: Cli)
 
 
 def test_register_on_a_terminal_asks_twice_and_refuses_a_mismatch(run: Cli) -> None:
-    code, seen = _pty_run(run, ["register", "alice"], [b"first-password", b"other-password"])
+    code, seen = _pty_run(run, ["register", "alice"], [b"first-password\n", b"other-password\n"])
     assert code == 1, seen
     assert b"differ" in seen
     assert b"Traceback" not in seen
     assert b"first-password" not in seen and b"other-password" not in seen
     run.fail("whoami")
+
+
+CTRL_D = b"\x04"
+"""End of input, typed at the start of a line on a terminal."""
+
+
+@pytest.mark.parametrize(
+    ("args", "answers"),
+    [(["login", "alice"], [CTRL_D]), (["register", "carol"], [b"carol-password\n", CTRL_D])],
+)
+def test_ctrl_d_at_a_password_prompt_is_one_line_and_exit_1(
+    alice_cli: Cli, args: list[str], answers: list[bytes]
+) -> None:
+    code, seen = _pty_run(alice_cli, args, answers)
+    assert code == 1, seen
+    assert b"Traceback" not in seen and b"EOFError" not in seen
+    lines = [line for line in seen.decode().splitlines() if line.startswith("vault:")]
+    assert lines == ["vault: No password entered; nothing was done"], seen
+    assert alice_cli.ok("whoami").stdout == "alice\n"  # nothing changed
+    assert "Wrong username" in alice_cli.fail("login", "carol", "--password-stdin",
+                                              input="carol-password\n")  # fmt: skip
+
+
+def test_an_empty_stdin_is_no_password_not_a_failed_login(alice_cli: Cli) -> None:
+    for _ in range(throttle.ACCOUNT_FREE + 1):
+        line = alice_cli.fail("login", "alice", "--password-stdin", input="")
+        assert line == "vault: No password on stdin: --password-stdin reads its first line"
+    alice_cli.login("alice", ALICE_PW)  # none of them counted as a guess
 
 
 def test_wrong_password_and_unknown_user_get_the_same_message(alice_cli: Cli) -> None:
@@ -301,6 +340,37 @@ def test_bad_arguments_are_usage_errors(run: Cli, args: list[str]) -> None:
     assert len(r.stderr.strip().splitlines()) <= 3
 
 
+@pytest.mark.parametrize("port", ["99999", "65536", "-1", "eighty"])
+def test_a_port_out_of_range_is_a_usage_error(run: Cli, port: str) -> None:
+    r = run.usage("serve", "--port", port)
+    assert "--port" in r.stderr and "port" in r.stderr.splitlines()[-1]
+    assert "Serving" not in r.stdout
+
+
+def _tui_without_a_terminal(cli: Cli, stdin_tty: bool) -> tuple[int, bytes, bytes]:
+    """Run bare `vault` with one of stdin and stdout a terminal and the other a pipe."""
+    pipe = {"stdout" if stdin_tty else "stdin": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with _on_a_pty(cli, [], **pipe) as (proc, master):
+        out, err = proc.communicate(timeout=TIMEOUT)
+        os.set_blocking(master, False)
+        try:
+            on_terminal = os.read(master, 65536)
+        except OSError:  # EIO/EAGAIN: nothing was written to the terminal
+            on_terminal = b""
+        return proc.returncode, (out or b"") + on_terminal, err
+
+
+def test_the_tui_without_a_terminal_says_so_instead_of_hanging(run: Cli) -> None:
+    r = run()  # stdin /dev/null, stdout a pipe
+    assert r.returncode == 2, describe(r)
+    assert "needs a terminal" in r.stderr and "\x1b" not in r.stdout + r.stderr
+    for stdin_tty in (True, False):
+        code, out, err = _tui_without_a_terminal(run, stdin_tty)
+        assert code == 2, (stdin_tty, out, err)
+        assert b"needs a terminal" in err and b"\x1b" not in out
+    assert not run.vault_dir.exists()  # refused before opening (or creating) anything
+
+
 def test_unusable_vault_folder_is_a_one_line_error(run: Cli, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -340,3 +410,57 @@ def test_failed_logins_for_one_name_do_not_lock_out_another_user(alice_cli: Cli)
             "login", "mallory", "--password-stdin", input="wrong-password\n"
         )
     alice_cli.login("alice", ALICE_PW)
+
+
+# -- login throttling: another OS user guessing (vault/core/throttle.py) ------------------------
+
+OTHER_UID = ("unshare", "--map-user=1234", "--map-group=1234")
+"""Run as uid 1234 in a user namespace: another OS user to the vault, same files to the kernel."""
+THROTTLED = re.compile(r"vault: Too many failed logins, retry in (\d+) s")
+
+
+@pytest.fixture
+def other_uid() -> tuple[str, ...]:
+    """The prefix that runs `vault` as another OS user (the client identity is the uid)."""
+    probe = subprocess.run([*OTHER_UID, "id", "-u"], capture_output=True, text=True)
+    if probe.returncode != 0 or probe.stdout.strip() != "1234":
+        pytest.skip(f"no user namespaces here: {probe.stderr.strip()}")
+    return OTHER_UID
+
+
+def test_the_owners_os_user_logs_in_while_another_os_user_guesses(
+    alice_cli: Cli, other_uid: tuple[str, ...]
+) -> None:
+    mallory = alice_cli.as_os_user("mallory")
+    for _ in range(throttle.ACCOUNT_FREE):
+        line = mallory.fail("login", "alice", "--password-stdin", input="wrong-pw\n",
+                            prefix=other_uid)  # fmt: skip
+        assert line == "vault: Wrong username or password"
+    line = mallory.fail("login", "alice", "--password-stdin", input=ALICE_PW + "\n",
+                        prefix=other_uid)  # fmt: skip
+    assert THROTTLED.fullmatch(line), line  # even the right password waits, for mallory
+    # alice's own OS user (it registered from there) is not slowed down at all
+    alice_cli.ok("logout")
+    alice_cli.login("alice", ALICE_PW)
+    assert alice_cli.ok("whoami").stdout == "alice\n"
+
+
+def test_an_hour_of_guessing_from_the_web_still_lets_the_owner_in(
+    alice_cli: Cli, other_uid: tuple[str, ...]
+) -> None:
+    v = Vault(alice_cli.vault_dir, hasher=Hasher(cheap=True))
+    assert seed_guesses(v, last_ago=10) == 12
+    v.close()
+    # one count for the account, whatever the client: another OS user waits minutes
+    mallory = alice_cli.as_os_user("mallory")
+    line = mallory.fail("login", "alice", "--password-stdin", input=ALICE_PW + "\n",
+                        prefix=other_uid)  # fmt: skip
+    m = THROTTLED.fullmatch(line)
+    assert m and 600 < int(m.group(1)) <= throttle.LONGEST_WAIT, line
+    alice_cli.login("alice", ALICE_PW)
+
+
+def test_registering_from_the_cli_is_not_rate_limited(run: Cli) -> None:
+    """Documented choice: whoever can run the CLI on a vault can write its database anyway."""
+    for i in range(throttle.REGISTER_FREE + 1):
+        run.register(f"user{i}", "password1")

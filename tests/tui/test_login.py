@@ -6,7 +6,7 @@ import pytest
 from support import ALICE_PW
 from tui.tui_support import burst, settle
 
-from vault.core import Vault, sessions, users
+from vault.core import Vault, sessions, throttle, users
 from vault.core.errors import NoSuchUser, NotLoggedIn
 from vault.core.models import User
 from vault.tui.app import make_app
@@ -104,7 +104,7 @@ async def test_too_many_attempts(v: Vault, alice: User) -> None:
     app = make_app(v)
     async with app.run_test(size=(100, 30)) as pilot:
         burst(app, [*"alice", "tab"])
-        for _ in range(users.MAX_FAILURES):
+        for _ in range(throttle.ACCOUNT_FREE):
             await pilot.press("ctrl+u")
             burst(app, [*"wrong-pw", "enter"])
             await settle(app, pilot)

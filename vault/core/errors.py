@@ -236,3 +236,11 @@ class UnsafeCollect(VaultError):
             "if every file was deleted on purpose, remove the objects/ folder by hand"
         )
         self.objects = objects
+
+
+class TooManyRegistrations(TooManyAttempts):
+    """Registrations from one address are being rate-limited (HTTP: 429 like failed logins)."""
+
+    def __init__(self, retry_after: int) -> None:
+        VaultError.__init__(self, f"Too many new accounts from here, retry in {retry_after} s")
+        self.retry_after = retry_after

@@ -97,3 +97,31 @@ def m002_intact(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m003_throttle(db: Database) -> None:
+    """Attempts by account, device and address; trusted devices (see vault/core/throttle.py).
+
+    The old per-name and per-client failures are dropped: they covered 5 minutes at most.
+    """
+    db.executescript(
+        """
+        DROP TABLE login_failures;
+        CREATE TABLE attempts (
+            key TEXT NOT NULL,          -- 'account <name>', 'address <addr>', 'register <addr>',
+                                        -- 'device <user id> <device>'
+            at REAL NOT NULL
+        );
+        CREATE INDEX attempts_key ON attempts(key, at);
+        CREATE INDEX attempts_at ON attempts(at);
+        CREATE TABLE trusted_devices (
+            device TEXT NOT NULL,       -- 'uid <n>' (a local OS user) or 'token <SHA-256 of token>'
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            last_used REAL NOT NULL,
+            PRIMARY KEY (device, user_id)
+        );
+        CREATE INDEX trusted_devices_last_used ON trusted_devices(last_used);
+        """
+    )

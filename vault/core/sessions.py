@@ -18,6 +18,7 @@ from vault.core.errors import NoSuchSession, NotLoggedIn, SessionFileError
 from vault.core.locations import token_file
 from vault.core.models import Session, User
 from vault.core.names import printable
+from vault.core.throttle import Client, as_client, local_client
 from vault.core.vault import Vault
 
 IDLE_EXPIRY = 14 * 24 * 3600.0
@@ -30,8 +31,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def login(v: Vault, username: str, password: str, client: str = "cli") -> tuple[User, str]:
+def login(v: Vault, username: str, password: str, client: Client | str = "cli") -> tuple[User, str]:
     """Check the password and open a session; returns the user and the new token."""
+    client = as_client(client)
     user = users.authenticate(v, username, password, client=client)
     token = secrets.token_urlsafe(32)
     now = clock.now()
@@ -39,9 +41,9 @@ def login(v: Vault, username: str, password: str, client: str = "cli") -> tuple[
         db.execute(
             "INSERT INTO sessions (user_id, token_hash, client, created_at, last_seen)"
             " VALUES (?, ?, ?, ?, ?)",
-            [user.id, _digest(token), client, now, now],
+            [user.id, _digest(token), client.label, now, now],
         )
-        events.record(db, user.id, "login", detail=client)
+        events.record(db, user.id, "login", detail=client.label)
     return user, token
 
 
@@ -162,7 +164,7 @@ def login_local(v: Vault, username: str, password: str, kind: str) -> tuple[User
     The new token is saved first; only then is the session it replaces ended, so a failure
     at any step leaves the user logged in (old or new), never neither, and no orphan session.
     """
-    user, token = login(v, username, password, client=users.local_client(kind))
+    user, token = login(v, username, password, client=local_client(kind))
     old = load_token(v)
     try:
         save_token(v, token, user.username)

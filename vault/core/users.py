@@ -1,39 +1,39 @@
-"""Accounts: registration, password checks with throttling, and looking users up."""
+"""Accounts: registration, password checks (throttled: see throttle.py), looking users up."""
 
 from __future__ import annotations
 
-import math
-import os
 import sqlite3
 
-from vault.core import clock, events
+from vault.core import clock, events, throttle
 from vault.core.db import write
 from vault.core.errors import (
     AmbiguousUser,
     LoginFailed,
     NoSuchUser,
-    TooManyAttempts,
+    TooManyRegistrations,
     UsernameTaken,
 )
 from vault.core.models import User
 from vault.core.names import MAX_ID, USERNAME_RE, clean_username, parse_id, printable
 from vault.core.passwords import check_password_rule
+from vault.core.throttle import Client
 from vault.core.vault import Vault
 
-MAX_FAILURES = 5
-"""Failed logins allowed per username within FAILURE_WINDOW…"""
-MAX_CLIENT_FAILURES = 20
-"""…and per client (across usernames: a guesser trying many names). Higher, because on one
-machine many people share a client identity (every HTTP client is 127.0.0.1)…"""
-FAILURE_WINDOW = 300.0
-LOCKOUT = 30.0
-"""…after which further attempts wait this long after the latest failure."""
 
+def register(v: Vault, username: str, password: str, client: Client | None = None) -> User:
+    """Create an account; the name is unique ignoring case, the password stored as argon2id.
 
-def register(v: Vault, username: str, password: str) -> User:
-    """Create an account; the name is unique ignoring case, the password stored as argon2id."""
+    `client` is where a registration over the network comes from: its address is
+    rate-limited (REGISTER_FREE an hour, then growing waits) and it becomes a trusted device
+    of the new account. Local front ends pass None and log in right after: whoever can run
+    them on a vault can write its database anyway, so a limit would only hinder its owner.
+    """
     clean_username(username)
     check_password_rule(password)
+    if client is not None:
+        with write(v.db) as db:  # counted before the slow hash: bursts cannot slip past
+            key = f"register {client.address}"
+            throttle.admit(db, [(key, throttle.REGISTER_FREE)], refuse=TooManyRegistrations)
     hashed = v.hasher.hash(password)  # slow on purpose: outside the write lock
     try:
         with write(v.db) as db:
@@ -44,79 +44,54 @@ def register(v: Vault, username: str, password: str) -> User:
             )
             user = User(cur.lastrowid or 0, username)
             events.record(db, user.id, "register")
+            if client is not None:
+                throttle.trust(db, client, user.id)
     except sqlite3.IntegrityError:
         raise UsernameTaken(username) from None
     return user
 
 
-def authenticate(v: Vault, username: str, password: str, client: str = "local") -> User:
+def authenticate(v: Vault, username: str, password: str, client: Client | str = "local") -> User:
     """Check a password; raise LoginFailed or TooManyAttempts. Re-hashes outdated hashes.
 
-    `client` names where the attempt comes from (`local_client("cli")`, `http 127.0.0.1`):
-    failures are counted per username and per client.
+    `client` (see `throttle.local_client`, `throttle.http_client`) decides which counts the
+    attempt goes to: a trusted device of the user is counted on its own, anyone else against
+    the account and their address (vault/core/throttle.py). A success makes the client a
+    trusted device of the user.
     """
+    client = throttle.as_client(client)
     # a name that breaks the rule cannot exist; it is still counted and still costs the time
     valid = isinstance(username, str) and USERNAME_RE.fullmatch(username) is not None
     name = username.lower() if valid else printable(username)
-    user_key = f"user:{name}"
-    keys = [user_key, f"client:{printable(client)}"]
-    pending = _count_attempt(v, keys)  # counted before the slow check: bursts cannot slip past
-    row = None
-    if valid:
-        row = v.db.execute(
-            "SELECT id, username, password_hash FROM users WHERE username_key = ?", [name]
-        ).fetchone()
+    with write(v.db) as db:  # counted before the slow check: bursts cannot slip past
+        row = None
+        if valid:
+            row = db.execute(
+                "SELECT id, username, password_hash FROM users WHERE username_key = ?", [name]
+            ).fetchone()
+        own = None
+        if row is not None and throttle.is_trusted(db, client.device, row[0]):
+            own = f"device {row[0]} {client.device}"
+            buckets = [(own, throttle.DEVICE_FREE)]
+        else:
+            buckets = [
+                (f"account {name}", throttle.ACCOUNT_FREE),
+                (f"address {client.address}", throttle.ADDRESS_FREE),
+            ]
+        pending = throttle.admit(db, buckets)
     stored = row[2] if row else None
     if not isinstance(password, str) or not v.hasher.verify(stored, password):
         raise LoginFailed()  # the attempt stays counted as a failure
     user = User(row[0], row[1])
     new_hash = v.hasher.hash(password) if v.hasher.needs_rehash(stored) else None
     with write(v.db) as db:
-        # success forgives this name's failures, not the client's (a guesser cannot reset
-        # its count by logging into an account of its own)
-        db.execute("DELETE FROM login_failures WHERE key = ?", [user_key])
-        db.execute(
-            f"DELETE FROM login_failures WHERE rowid IN ({','.join('?' * len(pending))})",
-            pending,
-        )
+        # a trusted device's success forgives its own failures; the account's and the
+        # address's stay (a guesser cannot reset its count by logging into its own account)
+        throttle.forgive(db, pending, own)
+        throttle.trust(db, client, user.id)
         if new_hash:
             db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, user.id])
     return user
-
-
-def _count_attempt(v: Vault, keys: list[str]) -> list[int]:
-    """Check the throttle and record this attempt as a failure, in one write transaction.
-
-    Returns the rowids recorded, which a successful login removes again.
-    """
-    now = clock.now()
-    with write(v.db) as db:
-        _check_throttle(v, keys)
-        db.execute("DELETE FROM login_failures WHERE at < ?", [now - FAILURE_WINDOW])
-        return [
-            db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, now]).lastrowid
-            or 0
-            for key in keys
-        ]
-
-
-def _check_throttle(v: Vault, keys: list[str]) -> None:
-    since = clock.now() - FAILURE_WINDOW
-    worst = 0.0
-    for key in keys:
-        count, last = v.db.execute(
-            "SELECT count(*), max(at) FROM login_failures WHERE key = ? AND at > ?", [key, since]
-        ).fetchone()
-        limit = MAX_FAILURES if key.startswith("user:") else MAX_CLIENT_FAILURES
-        if count >= limit:
-            worst = max(worst, last + LOCKOUT - clock.now())
-    if worst > 0:
-        raise TooManyAttempts(max(1, math.ceil(worst)))
-
-
-def local_client(kind: str) -> str:
-    """The client name of a front end run by a local OS user: OS users do not share a count."""
-    return f"{kind} uid {os.getuid()}"
 
 
 def find(v: Vault, ref: str | int) -> User:

@@ -25,7 +25,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from vault.core import downloads as core_downloads
-from vault.core import files, sessions, shares, users
+from vault.core import files, sessions, shares, throttle, users
 from vault.core.errors import (
     CorruptObject,
     LoginFailed,
@@ -170,6 +170,25 @@ def _argon2_gate(request: Request) -> anyio.Semaphore:
     return request.app.state.argon2_gate
 
 
+def _client_of(request: Request) -> throttle.Client:
+    """Who is logging in or registering: the peer's address and its device cookie, if any."""
+    host = request.client.host if request.client else None
+    return throttle.http_client(host, request.cookies.get(contract.DEVICE_COOKIE))
+
+
+def _give_device_token(response: Response, client: throttle.Client) -> None:
+    """The device cookie that exempts this client from its account's lockout (throttle.py)."""
+    assert client.new_token is not None
+    response.set_cookie(
+        contract.DEVICE_COOKIE,
+        client.new_token,
+        max_age=int(throttle.DEVICE_EXPIRY),
+        path="/login",
+        httponly=True,
+        samesite="strict",
+    )
+
+
 async def login(request: Request) -> Response:
     raw = await read_body(request)
 
@@ -177,7 +196,7 @@ async def login(request: Request) -> Response:
         data = parse_json(raw, "/login")
         username = field_str(data, "username")
         password = field_str(data, "password")
-        client = f"http {request.client.host if request.client else 'unknown'}"
+        client = _client_of(request)
         user, token = sessions.login(vault_of(request), username, password, client=client)
         response = text(contract.WELCOME.format(username=user.username))
         response.set_cookie(
@@ -188,6 +207,7 @@ async def login(request: Request) -> Response:
             httponly=True,
             samesite="strict",
         )
+        _give_device_token(response, client)
         return response
 
     # waiting for the gate happens on the loop: queued logins hold no worker thread
@@ -202,11 +222,14 @@ async def register(request: Request) -> Response:
         data = parse_json(raw, "/register")
         username = field_str(data, "username")
         password = field_str(data, "password")
+        client = _client_of(request)
         try:
-            user = users.register(vault_of(request), username, password)
+            user = users.register(vault_of(request), username, password, client=client)
         except UsernameTaken:
             return text(contract.REGISTER_TAKEN)
-        return text(contract.REGISTER_OK.format(username=user.username))
+        response = text(contract.REGISTER_OK.format(username=user.username))
+        _give_device_token(response, client)
+        return response
 
     # waiting for the gate happens on the loop: queued logins hold no worker thread
     async with _argon2_gate(request):

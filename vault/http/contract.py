@@ -65,3 +65,8 @@ JSON_LIMIT = 64 * 1024
 
 COOKIE = "vault_session"
 """The session cookie: HttpOnly, SameSite=Strict, holding the same token the CLI uses."""
+
+DEVICE_COOKIE = "vault_device"
+"""The device cookie (HttpOnly, SameSite=Strict, Path=/login): a random token handed out after
+each successful login or registration; the client that holds it is exempt from its account's
+lockout while others guess (vault/core/throttle.py)."""
