@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from pytest import MonkeyPatch
 
-from vault.core import Vault, clock, throttle, users
+from vault.core import Vault, clock, throttle, uploads, users
 from vault.core.errors import LoginFailed, TooManyAttempts
+from vault.core.models import FileEntry, User
 
 ALICE_PW = "alice-password"
 BOB_PW = "bob-password"
@@ -33,3 +35,10 @@ def seed_guesses(v: Vault, last_ago: float, name: str = "alice") -> int:
             except TooManyAttempts as e:
                 t[0] += e.retry_after
     return checked
+
+
+def upload_bytes(v: Vault, user: User, tmp_path: Path, name: str, data: bytes) -> FileEntry:
+    """Upload `data` as `name` through a scratch file in `tmp_path`."""
+    src = tmp_path / "upload-source.bin"
+    src.write_bytes(data)
+    return uploads.upload_path(v, user, src, name=name)

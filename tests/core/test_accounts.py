@@ -10,7 +10,12 @@ import argon2
 import pytest
 from support import ALICE_PW, BOB_PW
 
-from vault.core import Vault, clock, throttle, users
+from vault.core import (
+    Vault,
+    clock,
+    throttle,
+    users,
+)
 from vault.core.errors import (
     InvalidPassword,
     InvalidUsername,
@@ -410,3 +415,16 @@ def test_the_client_that_registered_is_trusted_by_the_new_account(
     users.register(v, "carol", "carol-password", client=browser)
     assert exhaust(v, web(), "carol") == throttle.ACCOUNT_FREE
     assert guess(v, web(token=browser.new_token), "carol", "carol-password") == "ok"
+
+
+def test_unencodable_text_is_refused_not_crashed_on(v: Vault, alice: User) -> None:
+    from vault.core.errors import InvalidPassword, NoSuchUser
+
+    with pytest.raises(LoginFailed):
+        users.authenticate(v, "\ud800", "password1")
+    with pytest.raises(LoginFailed):
+        users.authenticate(v, "alice", "\ud800abcdefg")
+    with pytest.raises(InvalidPassword):
+        users.register(v, "carol", "\ud800abcdefg")
+    with pytest.raises(NoSuchUser):
+        users.find(v, "\ud800")

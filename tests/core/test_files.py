@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from support import upload_bytes
 
 from vault.core import Vault, downloads, files, shares, uploads
 from vault.core.errors import (
@@ -241,3 +242,52 @@ def test_listing_is_sorted_and_carries_recipients(
     assert [e.shared_with for e in own] == [(), (), ("bob",), (), ()]
     theirs = files.list_files(v, bob).shared
     assert [(e.name, e.owner, e.shared_with) for e in theirs] == [("b", "alice", ())]
+
+
+def test_a_download_racing_a_delete_says_no_such_file(
+    v: Vault, alice: User, bob: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = upload_bytes(v, alice, tmp_path, "x.bin", b"x" * 1000)
+    shares.share(v, alice, entry.id, "bob")
+    real_pin = v.store.pin
+    deleted = threading.Event()
+
+    def pin_after_delete():  # the owner deletes between bob's request and bob's pin
+        if not deleted.is_set():
+            deleted.set()
+            worker = threading.Thread(target=files.delete, args=(v, alice, entry.id))
+            worker.start()
+            worker.join()
+        return real_pin()
+
+    monkeypatch.setattr(v.store, "pin", pin_after_delete)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(NoSuchFile):
+        downloads.download_to(v, bob, entry.id, out)
+    assert list(out.iterdir()) == []
+
+
+def test_several_streamed_uploads_are_stored_all_or_nothing(
+    v: Vault, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vault.core.errors import StorageFull
+
+    real = uploads._commit_version
+    calls = []
+
+    def second_fails(*args: object, **kwargs: object):
+        calls.append(1)
+        if len(calls) == 2:
+            raise StorageFull()
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(uploads, "_commit_version", second_fails)
+    ups = [uploads.Upload(v, alice, "one.txt"), uploads.Upload(v, alice, "two.txt")]
+    for up in ups:
+        up.write(b"data of " + up.name.encode())
+    with pytest.raises(StorageFull):
+        uploads.commit_all(v, ups)
+    for up in ups:
+        up.abort()
+    assert files.list_files(v, alice).own == []

@@ -16,7 +16,11 @@ from pathlib import Path
 import pytest
 
 from vault.core import Vault, upkeep, uploads, users
-from vault.core.errors import DatabaseLost, UnsafeCollect, VaultUnavailable
+from vault.core.errors import (
+    DatabaseLost,
+    UnsafeCollect,
+    VaultUnavailable,
+)
 from vault.core.models import User
 from vault.core.passwords import Hasher
 
@@ -193,3 +197,13 @@ def filled_marker_free(tmp_path: Path) -> Path:
     v.close()
     (folder / "vault.json").unlink()
     return folder
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    from vault.core.errors import VaultUnavailable
+
+    folder = tmp_path / "v"
+    folder.mkdir()
+    (folder / "vault.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(VaultUnavailable, match="not a usable vault database"):
+        Vault(folder)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import upload_bytes
 
 from vault.core import Vault, downloads, files, shares, uploads, users
 from vault.core.errors import (
@@ -157,3 +158,15 @@ def test_recipient_sees_only_the_current_version(
     with pytest.raises(NoSuchVersion):
         downloads.open_content(v, bob, secret.id, version=1)
     assert list(out.iterdir()) == [out / "secret.txt"]
+
+
+def test_recipients_never_see_other_recipients(
+    v: Vault, alice: User, bob: User, tmp_path: Path
+) -> None:
+    carol = users.register(v, "carol", "carol-password")
+    entry = upload_bytes(v, alice, tmp_path, "plan.txt", b"plan")
+    shares.share(v, alice, entry.id, "bob")
+    shares.share(v, alice, entry.id, "carol")
+    assert files.resolve(v, bob, entry.id).shared_with == ()
+    assert files.resolve(v, carol, "plan.txt").shared_with == ()
+    assert files.resolve(v, alice, entry.id).shared_with == ("bob", "carol")

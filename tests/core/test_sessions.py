@@ -6,14 +6,24 @@ import hashlib
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from support import ALICE_PW, BOB_PW
 
-from vault.core import Vault, clock, sessions
-from vault.core.errors import NoSuchSession, NotLoggedIn
+from vault.core import (
+    Vault,
+    clock,
+    sessions,
+)
+from vault.core.errors import (
+    NoSuchSession,
+    NotLoggedIn,
+    SessionFileError,
+)
 from vault.core.locations import token_file
 from vault.core.models import User
+from vault.core.throttle import local_client
 
 
 def test_token_is_256_bits_and_only_its_hash_is_stored(v: Vault, alice: User) -> None:
@@ -100,3 +110,23 @@ def test_corrupt_token_file_means_logged_out(v: Vault) -> None:
     with pytest.raises(NotLoggedIn):
         sessions.current_user(v)
     assert stat.S_ISREG(os.stat(path).st_mode)
+
+
+def test_login_local_replaces_the_old_session_without_orphans(v: Vault, alice: User) -> None:
+    _, first = sessions.login_local(v, "alice", ALICE_PW, "cli")
+    _, second = sessions.login_local(v, "alice", ALICE_PW, "tui")
+    assert [s.client for s in sessions.list_sessions(v, alice)] == [local_client("tui").label]
+    assert sessions.load_token(v) == second != first
+    assert sessions.logout_local(v) == alice
+    assert sessions.list_sessions(v, alice) == [] and sessions.load_token(v) is None
+
+
+def test_unwritable_token_folder_is_an_error_and_keeps_nothing_live(
+    v: Vault, alice: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a regular file where the state folder should be")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    with pytest.raises(SessionFileError):
+        sessions.login_local(v, "alice", ALICE_PW, "cli")
+    assert sessions.list_sessions(v, alice) == []

@@ -7,9 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from support import upload_bytes
 
 from vault.core import Vault, downloads, upkeep, uploads
-from vault.core.errors import CorruptObject
+from vault.core.errors import (
+    CorruptObject,
+)
 from vault.core.models import User
 
 
@@ -118,3 +121,31 @@ def test_gc_waits_for_a_publisher_holding_the_pin(v: Vault) -> None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         finally:
             os.close(fd)
+
+
+def test_a_fresh_copy_is_not_quarantined_for_its_rotten_predecessor(
+    v: Vault, alice: User, tmp_path: Path
+) -> None:
+    entry = upload_bytes(v, alice, tmp_path, "x.bin", os.urandom(5000))
+    path = v.store.path(entry.sha256)
+    intact, rotten_identity = v.store.check(entry.sha256, path)
+    assert intact
+    # an upload replaces the object (same name, new inode) after verify looked at the old one
+    with uploads.Upload(v, alice, "again.bin") as up:
+        up.write(path.read_bytes())
+        up.commit()
+    assert v.store.quarantine(entry.sha256, rotten_identity) is None
+    assert path.exists() and upkeep.verify(v).ok
+
+
+def test_corrupt_download_reports_the_object_it_read(v: Vault, alice: User, tmp_path) -> None:
+    entry = upload_bytes(v, alice, tmp_path, "x.bin", b"y" * 4096)
+    path = v.store.path(entry.sha256)
+    with open(path, "r+b") as f:
+        f.write(b"z")
+    st = path.stat()
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(CorruptObject) as exc:
+        downloads.download_to(v, alice, entry.id, out)
+    assert exc.value.identity == (st.st_dev, st.st_ino)
