@@ -108,7 +108,8 @@ def _publish(v: Vault, items: list[tuple[User, str, ObjectWriter]]) -> list[File
     return [resolve(v, user, i) for (user, _, _), i in zip(items, ids, strict=True)]
 
 
-def _base_name(path: str | os.PathLike[str]) -> str:
+def base_name(path: str | os.PathLike[str]) -> str:
+    """The name a local file is stored under by default: its base name, which must be UTF-8."""
     raw = os.path.basename(os.fsencode(path))
     try:
         return raw.decode("utf-8")
@@ -118,19 +119,24 @@ def _base_name(path: str | os.PathLike[str]) -> str:
         ) from None
 
 
-def _open_source(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+def _is_folder(label: str) -> SourceError:
+    return SourceError(f"{label} is a folder; upload the files in it")
+
+
+def open_source(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+    """Open a local file to upload, as the person uploading (one-line errors)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         raise SourceError(f"No such file: {printable(path)}") from None
     except IsADirectoryError:
-        raise SourceError(f"{printable(path)} is a folder; upload the files in it") from None
+        raise _is_folder(printable(path)) from None
     except OSError as e:
         raise SourceError(f"Cannot read {printable(path)}: {e.strerror}") from None
     st = os.fstat(fd)
     if stat.S_ISDIR(st.st_mode):
         os.close(fd)
-        raise SourceError(f"{printable(path)} is a folder; upload the files in it")
+        raise _is_folder(printable(path))
     return fd, st
 
 
@@ -141,34 +147,52 @@ def upload_path(
     name: str | None = None,
     progress: Progress = no_progress,
 ) -> FileEntry:
-    """Upload a local file under `name` (default: its base name).
-
-    Content the vault already holds is only hashed, never written again. New content is
-    copied in the kernel while a second thread hashes what landed.
-    """
-    fd, st = _open_source(path)
+    """Upload a local file under `name` (default: its base name)."""
+    fd, _ = open_source(path)
     try:
-        target = clean_filename(name if name is not None else _base_name(path))
-        if not stat.S_ISREG(st.st_mode):  # a pipe or a device: stream it
-            upload = Upload(v, user, target)
-            with upload:
-                upload._writer.copy_stream(fd, progress)
-                return upload.commit()
-        size = st.st_size
-        if _size_known(v, size):
-            try:
-                sha = hash_fd(fd, size, progress)
-            except OSError as e:
-                raise SourceError(f"Cannot read {printable(path)}: {e.strerror}") from None
-            with v.store.pin():
-                if v.store.has(sha, size):
-                    return _commit_version(v, user, target, sha, size)
-        writer = v.store.writer()
-        with writer:
-            writer.copy_from(fd, size, progress)
-            return _publish(v, [(user, target, writer)])[0]
+        target = name if name is not None else base_name(path)
+        return upload_fd(v, user, fd, target, progress, label=printable(path))
     finally:
         os.close(fd)
+
+
+def upload_fd(
+    v: Vault,
+    user: User,
+    fd: int,
+    name: str,
+    progress: Progress = no_progress,
+    label: str = "the file",
+) -> FileEntry:
+    """Upload from a descriptor the caller opened; `label` names it in messages.
+
+    The daemon gets the descriptor from its client, so it never opens a path a client names
+    (it could read what the client cannot). Content the vault already holds is only hashed,
+    never written again. New content is copied in the kernel while a second thread hashes
+    what landed; a pipe or a device is streamed.
+    """
+    st = os.fstat(fd)
+    if stat.S_ISDIR(st.st_mode):
+        raise _is_folder(label)
+    target = clean_filename(name)
+    if not stat.S_ISREG(st.st_mode):  # a pipe or a device: stream it
+        upload = Upload(v, user, target)
+        with upload:
+            upload._writer.copy_stream(fd, progress)
+            return upload.commit()
+    size = st.st_size
+    if _size_known(v, size):
+        try:
+            sha = hash_fd(fd, size, progress)
+        except OSError as e:
+            raise SourceError(f"Cannot read {label}: {e.strerror}") from None
+        with v.store.pin():
+            if v.store.has(sha, size):
+                return _commit_version(v, user, target, sha, size)
+    writer = v.store.writer()
+    with writer:
+        writer.copy_from(fd, size, progress)
+        return _publish(v, [(user, target, writer)])[0]
 
 
 def _size_known(v: Vault, size: int) -> bool:
