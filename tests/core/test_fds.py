@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from vault.core import Vault, downloads, files, uploads
-from vault.core.errors import SourceError
+from vault.core.errors import CorruptObject, SourceError
 from vault.core.models import User
 
 
@@ -53,3 +53,73 @@ def test_upload_fd_refuses_a_folder(v: Vault, alice: User, tmp_path: Path) -> No
     finally:
         os.close(fd)
     assert files.list_files(v, alice).own == []
+
+
+def _stored(v: Vault, alice: User, tmp_path: Path, data: bytes) -> int:
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    return uploads.upload_path(v, alice, src).id
+
+
+def test_download_into_a_write_only_descriptor(v: Vault, alice: User, tmp_path: Path) -> None:
+    """The destination is never mapped or read (it may belong to the daemon's client)."""
+    data = os.urandom(40 << 20)  # several copy windows
+    file_id = _stored(v, alice, tmp_path, data)
+    v.db.execute("DELETE FROM intact")  # make it hash, not trust
+    dst = tmp_path / "dst.bin"
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        entry = downloads.download_into(v, alice, file_id, fd, "here")
+    finally:
+        os.close(fd)
+    assert entry.id == file_id
+    assert dst.read_bytes() == data
+    assert v.db.execute("SELECT count(*) FROM intact").fetchone()[0] == 1  # vouched
+
+
+def test_part_file_is_removed_unless_kept(tmp_path: Path) -> None:
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    with downloads.PartFile(tmp_path) as part:
+        os.write(part.fd, b"partial")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "a.txt").write_bytes(b"old")
+    with downloads.PartFile(tmp_path) as part:
+        os.write(part.fd, b"new")
+        kept = part.keep("a.txt")
+    assert kept.name == "a (1).txt" and kept.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a (1).txt", "a.txt"]
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_read_checked_gives_every_byte(
+    v: Vault, alice: User, tmp_path: Path, trusted: bool
+) -> None:
+    data = os.urandom(300_000)
+    file_id = _stored(v, alice, tmp_path, data)
+    if not trusted:
+        v.db.execute("DELETE FROM intact")
+    content = downloads.open_content(v, alice, file_id)
+    assert content.known_intact is trusted
+    assert b"".join(downloads.read_checked(v, content, chunk=65536)) == data
+    assert v.db.execute("SELECT count(*) FROM intact").fetchone()[0] == 1
+
+
+def test_read_checked_holds_back_the_last_chunk_of_corrupt_content(
+    v: Vault, alice: User, tmp_path: Path
+) -> None:
+    data = os.urandom(300_000)
+    file_id = _stored(v, alice, tmp_path, data)
+    entry = files.resolve(v, alice, file_id)
+    obj = v.store.path(entry.sha256)
+    obj.chmod(0o600)
+    with open(obj, "r+b") as f:
+        f.seek(299_999)
+        f.write(bytes([data[-1] ^ 1]))
+    got = []
+    with pytest.raises(CorruptObject):
+        for chunk in downloads.read_checked(v, downloads.open_content(v, alice, file_id), 65536):
+            got.append(chunk)
+    assert len(b"".join(got)) < len(data)  # short, never complete and wrong
+    assert not obj.exists()  # moved aside
+    assert list(v.paths.quarantine.iterdir())
