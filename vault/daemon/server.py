@@ -35,14 +35,20 @@ HARD_STOP_AFTER = 2.0
 
 class Daemon:
     def __init__(
-        self, v: Vault, listener: socket.socket, accounts: str, owned_path: Path | None
+        self,
+        v: Vault,
+        listener: socket.socket,
+        accounts: str,
+        owned_path: Path | None,
+        stopping: threading.Event,
     ) -> None:
         self.v = v
         self.listener = listener
         self.accounts = accounts
         self.owned_path = owned_path
         """The socket file we made (removed on stop); None when systemd owns it."""
-        self.stopping = threading.Event()
+        self.stopping = stopping
+        """Set by SIGTERM or SIGINT (handlers installed by `run`, before the socket exists)."""
         self.gate = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
         self._lock = threading.Condition()
         self._open: dict[socket.socket, int] = {}
@@ -54,8 +60,6 @@ class Daemon:
         """Serve until SIGTERM or SIGINT; returns the exit code (0)."""
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wake_w)
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stopping.set())
         self.listener.setblocking(False)
         poller = select.poll()
         poller.register(self.listener, select.POLLIN)
@@ -191,6 +195,9 @@ class Daemon:
 
 def run(vault_dir: Path, socket_path: Path, user: str | None, accounts: str) -> int:
     """Start the daemon the way the issue describes; returns the exit code."""
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # before anyone can connect
+        signal.signal(sig, lambda *_: stopping.set())
     owner = system.account(user)
     listener = system.systemd_listener()
     owned_path = None
@@ -213,4 +220,4 @@ def run(vault_dir: Path, socket_path: Path, user: str | None, accounts: str) -> 
         f"vault daemon: serving {vault_dir} on {name} as uid {os.getuid()} (pid {os.getpid()})\n"
     )
     sys.stderr.flush()
-    return Daemon(v, listener, accounts, owned_path).serve()
+    return Daemon(v, listener, accounts, owned_path, stopping).serve()
