@@ -68,7 +68,7 @@ def start_daemon(
     ready: Path | None = None,
     **popen: Any,
 ) -> Daemon:
-    """Start the daemon and wait until it accepts connections (on `ready`, default `sock`)."""
+    """Start the daemon and wait until it serves: it says so, and `ready` (or `sock`) accepts."""
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             list(argv) if argv is not None else daemon_argv(vault_dir, sock, *args),
@@ -79,7 +79,13 @@ def start_daemon(
         )
     daemon = Daemon(proc, sock, vault_dir, log)
     target = ready or sock
-    wait_until(lambda: proc.poll() is not None or connectable(target), "the daemon to listen")
+    wait_until(
+        lambda: (
+            proc.poll() is not None
+            or ("vault daemon: serving" in daemon.log_text() and connectable(target))
+        ),
+        "the daemon to serve",
+    )
     assert proc.poll() is None, daemon.log_text()
     return daemon
 
