@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from support import ALICE_PW, BOB_PW
 
+from tests.cli.conftest import out_dir, src  # noqa: F401 (the same fixtures here)
 from tests.daemon.helpers import AsOsUser, Daemon, start_daemon
 from vault.client.local import LocalClient
 from vault.client.remote import DaemonClient
@@ -77,37 +78,18 @@ def client_for(mode: str, tmp_path: Path, request: pytest.FixtureRequest) -> Ite
         c.close()
 
 
+def _logged_in(make: MakeClient, name: str, password: str) -> Any:
+    c = make(name)
+    c.register(name, password)
+    c.login(name, password)
+    return c
+
+
 @pytest.fixture
 def alice_c(client_for: MakeClient) -> Any:
-    c = client_for("alice")
-    c.register("alice", ALICE_PW)
-    c.login("alice", ALICE_PW)
-    return c
+    return _logged_in(client_for, "alice", ALICE_PW)
 
 
 @pytest.fixture
 def bob_c(client_for: MakeClient) -> Any:
-    c = client_for("bob")
-    c.register("bob", BOB_PW)
-    c.login("bob", BOB_PW)
-    return c
-
-
-@pytest.fixture
-def src(tmp_path: Path) -> Callable[[str, bytes], Path]:
-    folder = tmp_path / "src"
-    folder.mkdir()
-
-    def make(name: str, data: bytes) -> Path:
-        path = folder / name
-        path.write_bytes(data)
-        return path
-
-    return make
-
-
-@pytest.fixture
-def out_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "out"
-    d.mkdir()
-    return d
+    return _logged_in(client_for, "bob", BOB_PW)

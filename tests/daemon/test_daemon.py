@@ -477,6 +477,6 @@ def test_descriptors_are_checked_and_closed(
     for fd in two:
         os.close(fd)
     ok = os.open(f, os.O_RDONLY)
-    assert _fd_request(d, "upload_fd", up, [ok])["ok"][1] == "x"
+    assert _fd_request(d, "upload_fd", up, [ok])["ok"]["name"] == "x"
     os.close(ok)
     wait_until(lambda: _open_fds(d.proc.pid) <= baseline, "the daemon to close every fd")

@@ -292,7 +292,7 @@ def test_a_client_cannot_claim_another_identity(world: World, served: tuple[Daem
             s.connect({str(sock)!r})
             ch = wire.Channel(s, wire.MAX_REPLY)
         ch.send({{"op": "whoami", "args": {{}}, "token": None}})
-        print(ch.recv_message()["ok"][1])
+        print(ch.recv_message()["ok"]["username"])
         """
     )
     out = world.python_as(world.alice, code).split()

@@ -17,7 +17,7 @@ import os
 import socket
 import stat
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,8 +127,11 @@ class DaemonClient:
         fds: Sequence[int] = (),
         progress: Progress = no_progress,
         token: object = _SESSION,
+        on_part: Callable[[Any], None] | None = None,
     ) -> Any:
         """One request and its answer; `progress` sees the daemon's progress messages.
+
+        `on_part` receives the `part` messages that come before some answers (listings).
 
         If `progress` raises Cancelled, the daemon is told and its final answer awaited:
         Cancelled if it stopped in time, else the result (the transfer had ended).
@@ -140,6 +143,9 @@ class DaemonClient:
             if kind != wire.MESSAGE:
                 channel.close()
                 raise self._lost(ProtocolError("data where a message was due"))
+            if "part" in body and on_part is not None:
+                on_part(body["part"])
+                continue
             if "progress" not in body:
                 break
             if cancelled:
@@ -188,7 +194,7 @@ class DaemonClient:
         return wire.from_row(User, self._call("whoami", {}))
 
     def sessions(self) -> list[Session]:
-        return wire.from_columns(Session, self._call("sessions", {}))
+        return wire.from_rows(Session, self._call("sessions", {}))
 
     def revoke_session(self, session_id: int | None) -> int:
         return int(self._call("revoke_session", {"session_id": session_id}))
@@ -199,9 +205,14 @@ class DaemonClient:
     # -- files ----------------------------------------------------------------------------------
 
     def list_files(self) -> Listing:
-        answer = self._call("list_files", {})
-        own = wire.from_columns(FileEntry, answer["own"])
-        return Listing(own, wire.from_columns(FileEntry, answer["shared"]))
+        found: dict[str, list[FileEntry]] = {"own": [], "shared": []}
+
+        def part(body: Any) -> None:
+            key, items = body
+            found[key].extend(wire.from_rows(FileEntry, items))
+
+        self._call("list_files", {}, on_part=part)
+        return Listing(found["own"], found["shared"])
 
     def find_file(self, ref: FileRef, *, own: bool = False) -> FileEntry:
         return wire.from_row(FileEntry, self._call("find_file", {"ref": ref, "own": own}))
@@ -308,7 +319,7 @@ class DaemonClient:
         return wire.from_row(FileEntry, self._call("delete", {"ref": ref}))
 
     def versions(self, ref: FileRef) -> list[Version]:
-        return wire.from_columns(Version, self._call("versions", {"ref": ref}))
+        return wire.from_rows(Version, self._call("versions", {"ref": ref}))
 
     # -- sharing --------------------------------------------------------------------------------
 
@@ -323,12 +334,12 @@ class DaemonClient:
         return self._pair("unshare", ref, target)
 
     def recipients(self, ref: FileRef) -> list[User]:
-        return wire.from_columns(User, self._call("recipients", {"ref": ref}))
+        return wire.from_rows(User, self._call("recipients", {"ref": ref}))
 
     # -- activity and upkeep --------------------------------------------------------------------
 
     def recent_events(self, limit: int = 50) -> list[Event]:
-        return wire.from_columns(Event, self._call("recent_events", {"limit": limit}))
+        return wire.from_rows(Event, self._call("recent_events", {"limit": limit}))
 
     def latest_event_id(self) -> int:
         return int(self._call("latest_event_id", {}))

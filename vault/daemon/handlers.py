@@ -20,13 +20,15 @@ from typing import Any
 
 from vault.core import downloads, events, files, peers, sessions, shares, upkeep, uploads, users
 from vault.core.errors import Cancelled, DestinationError, SourceError, VaultUnavailable
-from vault.core.models import Event, FileEntry, Session, User, Version
+from vault.core.models import User
 from vault.core.vault import Vault
 from vault.daemon import wire
 from vault.daemon.wire import Channel, Closed, ProtocolError
 
 PROGRESS_EVERY = 0.1
 """Seconds between progress messages during a transfer."""
+LISTING_PART = 10_000
+"""Files per `part` message of a listing."""
 
 
 class Stopping(VaultUnavailable):
@@ -134,7 +136,7 @@ def whoami(r: Request) -> Any:
 
 def list_sessions(r: Request) -> Any:
     found = sessions.list_sessions(r.v, r.user(), current_token=r.token)
-    return wire.columns(Session, found)
+    return wire.rows(found)
 
 
 def revoke_session(r: Request, session_id: int | None) -> Any:
@@ -150,11 +152,13 @@ def usernames(r: Request, prefix: str, limit: int) -> Any:
 
 
 def list_files(r: Request) -> Any:
+    """`part` messages of LISTING_PART entries: the client decodes one while we encode the next."""
     listing = files.list_files(r.v, r.user())
-    return {
-        "own": wire.columns(FileEntry, listing.own),
-        "shared": wire.columns(FileEntry, listing.shared),
-    }
+    for key, entries in (("own", listing.own), ("shared", listing.shared)):
+        for start in range(0, len(entries), LISTING_PART):
+            part = entries[start : start + LISTING_PART]
+            r.channel.send({"part": [key, wire.rows(part)]})
+    return None
 
 
 def find_file(r: Request, ref: str | int, own: bool) -> Any:
@@ -218,7 +222,7 @@ def delete(r: Request, ref: str | int) -> Any:
 
 
 def versions(r: Request, ref: str | int) -> Any:
-    return wire.columns(Version, files.versions(r.v, r.user(), ref))
+    return wire.rows(files.versions(r.v, r.user(), ref))
 
 
 # -- sharing and activity -----------------------------------------------------------------------
@@ -235,11 +239,11 @@ def unshare(r: Request, ref: str | int, target: str | int) -> Any:
 
 
 def recipients(r: Request, ref: str | int) -> Any:
-    return wire.columns(User, shares.recipients(r.v, r.user(), ref))
+    return wire.rows(shares.recipients(r.v, r.user(), ref))
 
 
 def recent_events(r: Request, limit: int) -> Any:
-    return wire.columns(Event, events.recent(r.v.db, r.user(), limit))
+    return wire.rows(events.recent(r.v.db, r.user(), limit))
 
 
 def latest_event_id(r: Request) -> Any:

@@ -3,9 +3,9 @@
 Every frame is a 5-byte header, a kind (1 byte) and a length (4 bytes, big-endian), then that
 many bytes of body. Kind `M` is a message: one JSON object in UTF-8. Kind `D` is data: raw
 bytes of a file streamed up or down. Descriptors (SCM_RIGHTS) ride on the header of the
-request that uses them. Results are the core's dataclasses as JSON arrays of their fields in
-declaration order; a list of them is sent as columns (one array per field), which is about a
-third cheaper to encode and decode than one array per item for a 100,000-file listing.
+request that uses them. A result dataclass is the JSON object of its fields: measured on a
+100,000-file listing, that decodes several times faster in Python than one array per field,
+because the C decoder builds the objects the client then uses as they are (`from_rows`).
 Errors are the core's typed errors by class name, with their message and fields.
 """
 
@@ -150,39 +150,40 @@ def close_all(fds: Sequence[int]) -> None:
 # -- values -------------------------------------------------------------------------------------
 
 
-def row(item: Any) -> list[Any]:
-    """A dataclass as the array of its fields."""
-    return [getattr(item, f.name) for f in dataclasses.fields(item)]
+def row(item: Any) -> dict[str, Any]:
+    """A dataclass as the JSON object of its fields (a tuple becomes an array)."""
+    return vars(item)  # type: ignore[no-any-return]
 
 
-def from_row(cls: type[T], values: list[Any]) -> T:
-    return cls(*_tuples(cls, values))  # type: ignore[call-arg]
+def rows(items: Sequence[Any]) -> list[dict[str, Any]]:
+    return [vars(i) for i in items]
 
 
-def columns(cls: type, items: Sequence[Any]) -> list[list[Any]]:
-    """A list of dataclasses as one array per field."""
-    return [[getattr(i, f.name) for i in items] for f in dataclasses.fields(cls)]
+def from_row(cls: type[T], values: dict[str, Any]) -> T:
+    return from_rows(cls, [values])[0]
 
 
-def from_columns(cls: type[T], cols: list[list[Any]]) -> list[T]:
-    if not cols or not cols[0]:
-        return []
-    fixed = [
-        list(map(tuple, col)) if _is_tuple(f) else col
-        for f, col in zip(dataclasses.fields(cls), cols, strict=True)  # type: ignore[arg-type]
-    ]
-    return list(map(cls, *fixed))
+def from_rows(cls: type[T], items: list[dict[str, Any]]) -> list[T]:
+    """The dataclasses back, equal to what the daemon's core returned.
 
-
-def _is_tuple(f: dataclasses.Field[Any]) -> bool:
-    return str(f.type).startswith("tuple")
-
-
-def _tuples(cls: type, values: list[Any]) -> list[Any]:
-    return [
-        tuple(v) if _is_tuple(f) else v
-        for f, v in zip(dataclasses.fields(cls), values, strict=True)  # type: ignore[arg-type]
-    ]
+    Each decoded object becomes the new instance's `__dict__` as it is: a frozen dataclass's
+    `__init__` would set every field through `object.__setattr__` again, which costs ten
+    times as much for a 100,000-file listing. The fields must be exactly the class's.
+    """
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = {f.name for f in fields}
+    tuples = [f.name for f in fields if str(f.type).startswith("tuple")]
+    new, fill = object.__new__, object.__setattr__
+    out = []
+    for values in items:
+        if not isinstance(values, dict) or values.keys() != names:
+            raise ProtocolError(f"The vault daemon sent a {cls.__name__} this client cannot read")
+        for name in tuples:
+            values[name] = tuple(values[name])
+        item = new(cls)
+        fill(item, "__dict__", values)
+        out.append(item)
+    return out
 
 
 def verify_report(r: VerifyReport) -> dict[str, Any]:
@@ -190,7 +191,7 @@ def verify_report(r: VerifyReport) -> dict[str, Any]:
         "checked": r.checked,
         "corrupt": r.corrupt,
         "missing": r.missing,
-        "broken": columns(BrokenFile, r.broken),
+        "broken": rows(r.broken),
         "moved_to": [str(p) for p in r.moved_to],
     }
 
@@ -200,7 +201,7 @@ def from_verify_report(d: dict[str, Any]) -> VerifyReport:
         d["checked"],
         d["corrupt"],
         d["missing"],
-        from_columns(BrokenFile, d["broken"]),
+        from_rows(BrokenFile, d["broken"]),
         [Path(p) for p in d["moved_to"]],
     )
 
