@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pwd
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from tests.daemon.helpers import (
 from vault.client import choose
 from vault.client.local import LocalClient
 from vault.client.remote import DaemonClient
-from vault.core import Vault, upkeep
+from vault.core import Vault, files, upkeep, users
 from vault.core.errors import VaultError, VaultUnavailable
 from vault.core.passwords import Hasher
 from vault.daemon import wire
@@ -480,3 +481,28 @@ def test_descriptors_are_checked_and_closed(
     assert _fd_request(d, "upload_fd", up, [ok])["ok"]["name"] == "x"
     os.close(ok)
     wait_until(lambda: _open_fds(d.proc.pid) <= baseline, "the daemon to close every fd")
+
+
+def test_a_listing_larger_than_one_part(
+    daemon_factory: Callable[..., Daemon], tmp_path: Path, src: Src
+) -> None:
+    """A listing comes in parts of 10,000 files; the client gets all of them, in order."""
+    d = daemon_factory()
+    client = AsOsUser(DaemonClient(d.socket), tmp_path / "state")
+    seed = client.upload(src("seed", b"seed"))
+    with sqlite3.connect(d.vault_dir / "vault.db") as db:  # beside the daemon (WAL)
+        for i in range(1, 10_005):
+            file_id = db.execute(
+                "INSERT INTO files (owner_id, name, created_at) VALUES (?, ?, ?)",
+                [seed.owner_id, f"f{i:05d}", seed.uploaded_at],
+            ).lastrowid
+            db.execute(
+                "INSERT INTO versions (file_id, number, sha256, size, uploaded_at)"
+                " VALUES (?, 1, ?, ?, ?)",
+                [file_id, seed.sha256, seed.size, seed.uploaded_at],
+            )
+    listing = client.list_files()
+    v = Vault(d.vault_dir)
+    assert listing == files.list_files(v, users.find(v, seed.owner_id))
+    assert len(listing.own) == 10_005
+    client.close()
