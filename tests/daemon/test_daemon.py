@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import socket
@@ -506,3 +507,16 @@ def test_a_listing_larger_than_one_part(
     assert listing == files.list_files(v, users.find(v, seed.owner_id))
     assert len(listing.own) == 10_005
     client.close()
+
+
+def test_daemon_and_client_import_no_front_end() -> None:
+    """The daemon and the client are plumbing: no UI or web stack comes with them."""
+    code = (
+        "import json, sys; import vault.daemon.server, vault.daemon.command, "
+        "vault.client.remote, vault.client.local, vault.client; "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = json.loads(out.stdout)
+    for banned in ("textual", "starlette", "uvicorn", "vault.tui", "vault.http", "vault.cli"):
+        assert not any(m == banned or m.startswith(banned + ".") for m in loaded), banned
