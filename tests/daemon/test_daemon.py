@@ -467,6 +467,7 @@ def test_descriptors_are_checked_and_closed(
         ("download_fd", down, os.open(f, os.O_RDONLY), "not open for writing"),
         ("download_fd", down, os.open(f, os.O_WRONLY | os.O_APPEND), "not open for writing"),
         ("download_fd", down, w, "not a regular file"),
+        ("upload_fd", up, os.dup(r), "not a regular file; stream it"),
     ]
     for op, args, fd, message in cases:
         reply = _fd_request(d, op, args, [fd])

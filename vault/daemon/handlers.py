@@ -70,13 +70,18 @@ class Request:
         fd = self.fds[0]
         flags = fcntl.fcntl(fd, fcntl.F_GETFL)
         mode = flags & os.O_ACCMODE
+        # Only regular files: a read from a pipe or socket could block where neither the
+        # client's end nor a SIGTERM reaches it (pipes come through upload_stream instead).
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
         if writable:
             if mode == os.O_RDONLY or flags & (os.O_APPEND | os.O_PATH):
                 raise DestinationError("The download target is not open for writing")
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            if not regular:
                 raise DestinationError("The download target is not a regular file")
         elif mode == os.O_WRONLY or flags & os.O_PATH:
             raise SourceError("The file to upload is not open for reading")
+        elif not regular and not stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise SourceError("The file to upload is not a regular file; stream it instead")
         return fd
 
     def progress(self) -> Callable[[int], None]:
