@@ -198,6 +198,7 @@ def run(vault_dir: Path, socket_path: Path, user: str | None, accounts: str) -> 
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):  # before anyone can connect
         signal.signal(sig, lambda *_: stopping.set())
+    system.limit_malloc_arenas()  # before any thread allocates
     owner = system.account(user)
     listener = system.systemd_listener()
     owned_path = None

