@@ -163,42 +163,89 @@ def download_to(
     file in `dest_dir`, are checked against their hash and fsynced, and only then linked under
     the final name, so a reader never sees a partial or wrong file.
     """
-    folder = Path(dest_dir)
-    if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
-        raise DestinationError(f"{printable(folder)} {what}; create it or choose another folder")
-    tmp = folder / f".{secrets.token_hex(6)}.vault-part"
-    try:
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except OSError as e:
-        raise DestinationError(f"Cannot write into {printable(folder)}: {e.strerror}") from None
-    try:
+    with PartFile(dest_dir) as part:
+        entry = download_into(v, user, ref, part.fd, part.label, version, progress)
+        return part.keep(entry.name)
+
+
+class PartFile:
+    """The hidden temp file a download fills in its destination folder, then names.
+
+    Made, made durable and named by whoever may write into the folder: the person's own
+    process, also in daemon mode, where the daemon only fills the open descriptor
+    (`download_into`). Closing it without `keep` removes it.
+    """
+
+    def __init__(self, dest_dir: str | os.PathLike[str]) -> None:
+        self.folder = Path(dest_dir)
+        self.label = printable(self.folder)
+        """The folder as messages show it."""
+        if not self.folder.is_dir():
+            what = "is not a folder" if self.folder.exists() else "does not exist"
+            raise DestinationError(f"{self.label} {what}; create it or choose another folder")
+        self.path = self.folder / f".{secrets.token_hex(6)}.vault-part"
         try:
-            # Found and copied under one pin: a delete that commits first makes this
-            # NoSuchFile; one that commits later cannot remove the object until we are done.
-            with v.store.pin():
-                entry = resolve(v, user, ref)
-                ver = version_of(v, user, entry, version)
-                sha = ver.sha256
-                hashed = v.store.copy_out(
-                    sha, fd, progress, trusted=lambda st: integrity.vouched(v.db, sha, st)
-                )
-                if hashed is not None:
-                    integrity.vouch(v.db, sha, hashed)
-            os.fchmod(fd, 0o666 & ~_umask())
-            os.fsync(fd)
-        except CorruptObject as e:
-            if not e.missing:  # moved aside, so that the next upload of it heals the vault
-                v.store.quarantine(e.sha256, e.identity)
-            raise
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         except OSError as e:
-            raise DestinationError(f"Cannot write into {printable(folder)}: {e.strerror}") from None
-        final = _link_free_name(tmp, folder, entry.name)
-    finally:
-        os.close(fd)
-        tmp.unlink(missing_ok=True)
+            raise DestinationError(f"Cannot write into {self.label}: {e.strerror}") from None
+
+    def keep(self, name: str) -> Path:
+        """Make the checked bytes durable and give them the first free name (rule 9)."""
+        try:
+            os.fchmod(self.fd, 0o666 & ~_umask())
+            os.fsync(self.fd)
+        except OSError as e:
+            raise DestinationError(f"Cannot write into {self.label}: {e.strerror}") from None
+        return _link_free_name(self.path, self.folder, name)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> PartFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def download_into(
+    v: Vault,
+    user: User,
+    ref: str | int,
+    fd: int,
+    where: str,
+    version: int | None = None,
+    progress: Progress = no_progress,
+) -> FileEntry:
+    """Copy a version the user may see into `fd` (an empty regular file), checking its hash.
+
+    `where` names the destination in messages. The object is hashed as it is read (never
+    the destination, which may belong to someone else: see `store.copy_hashing`); a corrupt
+    one is moved aside and CorruptObject raised, so wrong bytes are never handed out.
+    """
+    try:
+        # Found and copied under one pin: a delete that commits first makes this
+        # NoSuchFile; one that commits later cannot remove the object until we are done.
+        with v.store.pin():
+            entry = resolve(v, user, ref)
+            ver = version_of(v, user, entry, version)
+            sha = ver.sha256
+            hashed = v.store.copy_out(
+                sha, fd, progress, trusted=lambda st: integrity.vouched(v.db, sha, st)
+            )
+            if hashed is not None:
+                integrity.vouch(v.db, sha, hashed)
+    except CorruptObject as e:
+        if not e.missing:  # moved aside, so that the next upload of it heals the vault
+            v.store.quarantine(e.sha256, e.identity)
+        raise
+    except OSError as e:
+        raise DestinationError(f"Cannot write into {where}: {e.strerror}") from None
     _log_download(v, user, entry)
-    return final
+    return entry
 
 
 def _link_free_name(tmp: Path, folder: Path, name: str) -> Path:

@@ -186,6 +186,10 @@ class AmbiguousUser(VaultError):
         )
 
 
+class NotPermitted(VaultError):
+    """The caller may not do this here: an admin's task, or a name kept for another OS user."""
+
+
 class SessionFileError(VaultError):
     """The session token file cannot be written or removed."""
 

@@ -17,6 +17,11 @@ import platformdirs
 APP_NAME = "vault"
 
 
+def default_vault_dir() -> Path:
+    """The personal vault's folder when nothing names one: the platformdirs user data folder."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
 def vault_location(root: Path | str | None) -> tuple[Path, bool]:
     """The vault folder to open (`root`, else `$VAULT_HOME`, else the platformdirs user data
     folder), and whether its missing parent folders may be created.
@@ -30,7 +35,7 @@ def vault_location(root: Path | str | None) -> tuple[Path, bool]:
     env = os.environ.get("VAULT_HOME")
     if env:
         return Path(env).expanduser(), False
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)), True
+    return default_vault_dir(), True
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ class Hasher:
         """True if `password` matches `stored`; with no stored hash, spend the same time."""
         if not isinstance(password, str) or not _encodable(password):
             password, stored = "", None  # cannot match; still spend the time
+        if stored is not None and not stored.startswith("$argon2"):
+            stored = None  # a sentinel such as `peers.PEER_HASH`: never matches, same time
         if stored is None and self._dummy is None:
             # Verifying against this when a user does not exist keeps timing alike for both
             # cases. Made on first need: hashing costs 64 MiB and ~0.1 s, too much for start-up.

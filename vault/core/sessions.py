@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from pathlib import Path
 
 from vault.core import atomic, clock, events, users
 from vault.core.db import write, write_unless_full
@@ -127,12 +128,17 @@ def revoke(v: Vault, user: User, session_id: int | None = None) -> int:
 
 
 # -- the token file of CLI and TUI --------------------------------------------------------------
+# Kept per OS user and per place: a vault folder (direct mode) or the socket of a daemon.
 
 
-def save_token(v: Vault, token: str, username: str) -> None:
+def _place(where: Vault | Path) -> Path:
+    return where if isinstance(where, Path) else where.root
+
+
+def save_token(v: Vault | Path, token: str, username: str) -> None:
     """Remember the session for this OS user and vault (0600, atomic)."""
-    body = {"vault": str(v.root.resolve()), "username": username, "token": token}
-    path = token_file(v.root)
+    body = {"vault": str(_place(v).resolve()), "username": username, "token": token}
+    path = token_file(_place(v))
     try:
         atomic.write_file(path, json.dumps(body).encode(), mode=0o600)
     except OSError as e:
@@ -142,18 +148,18 @@ def save_token(v: Vault, token: str, username: str) -> None:
         ) from None
 
 
-def load_token(v: Vault) -> str | None:
+def load_token(v: Vault | Path) -> str | None:
     try:
-        body = json.loads(token_file(v.root).read_text())
+        body = json.loads(token_file(_place(v)).read_text())
         token = body.get("token")
         return token if isinstance(token, str) else None
     except (OSError, ValueError, AttributeError):
         return None
 
 
-def clear_token(v: Vault) -> None:
+def clear_token(v: Vault | Path) -> None:
     try:
-        token_file(v.root).unlink(missing_ok=True)
+        token_file(_place(v)).unlink(missing_ok=True)
     except OSError as e:
         raise SessionFileError(f"Cannot remove your session file: {e.strerror}") from None
 

@@ -96,12 +96,24 @@ def hash_fd(fd: int, size: int, progress: Progress = no_progress) -> str:
     return sha
 
 
-def copy_hashing(src_fd: int, dst_fd: int, size: int, progress: Progress = no_progress) -> str:
+def copy_hashing(
+    src_fd: int,
+    dst_fd: int,
+    size: int,
+    progress: Progress = no_progress,
+    *,
+    hash_source: bool = False,
+) -> str:
     """Copy `size` bytes from `src_fd` to `dst_fd` in the kernel; return the SHA-256 of the copy.
 
     The hash is taken from the *destination* as each window lands, in a second thread, so it
     describes exactly the bytes stored even if the source changes meanwhile, and hashing
     overlaps copying. `dst_fd` must be opened read-write.
+
+    With `hash_source`, the windows are hashed from the source instead (read, not mapped):
+    for copies out of the store, whose objects do not change, into a file that belongs to
+    someone else (the daemon's client), which must never be mapped: its owner could truncate
+    it under the mapping, and a SIGBUS would kill the daemon for everyone.
     """
     if size == 0:
         return hashlib.sha256().hexdigest()
@@ -113,6 +125,9 @@ def copy_hashing(src_fd: int, dst_fd: int, size: int, progress: Progress = no_pr
         try:
             while (item := windows.get()) is not None:
                 off, n = item
+                if hash_source:
+                    _hash_range(src_fd, off, n, h)
+                    continue
                 with mmap.mmap(dst_fd, n, offset=off, access=mmap.ACCESS_READ) as m:
                     h.update(m)
         except BaseException as e:  # handed to the copying thread, which re-raises it
@@ -142,6 +157,16 @@ def copy_hashing(src_fd: int, dst_fd: int, size: int, progress: Progress = no_pr
     if failure:
         raise failure[0]
     return h.hexdigest()
+
+
+def _hash_range(fd: int, off: int, n: int, h: hashlib._Hash) -> None:
+    end = off + n
+    while off < end:
+        data = os.pread(fd, min(BUFFER, end - off), off)
+        if not data:
+            raise SourceError("The file got shorter while it was being read; try again")
+        h.update(data)
+        off += len(data)
 
 
 def copy_loop_hashing(
@@ -203,10 +228,17 @@ def copy_plain(src_fd: int, dst_fd: int, size: int, progress: Progress = no_prog
         copy_file(src_fd, dst_fd, size, progress)
 
 
-def copy_file(src_fd: int, dst_fd: int, size: int, progress: Progress = no_progress) -> str:
+def copy_file(
+    src_fd: int,
+    dst_fd: int,
+    size: int,
+    progress: Progress = no_progress,
+    *,
+    hash_source: bool = False,
+) -> str:
     """`copy_hashing`, falling back to the buffer loop where the kernel copy is not offered."""
     try:
-        return copy_hashing(src_fd, dst_fd, size, progress)
+        return copy_hashing(src_fd, dst_fd, size, progress, hash_source=hash_source)
     except OSError as e:
         if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
             raise
@@ -390,7 +422,7 @@ class ObjectStore:
         progress: Progress = no_progress,
         trusted: Callable[[os.stat_result], bool] | None = None,
     ) -> os.stat_result | None:
-        """Copy an object into `dst_fd` (opened read-write), checking its hash on the way.
+        """Copy an object into `dst_fd` (opened for writing), checking its hash on the way.
 
         Raises CorruptObject if the bytes do not match their name: wrong bytes are never
         handed out as if they were right. The caller moves the object aside (`quarantine`)
@@ -404,7 +436,7 @@ class ObjectStore:
             if trusted is not None and trusted(st):
                 copy_plain(src, dst_fd, st.st_size, progress)
                 return None
-            got = copy_file(src, dst_fd, st.st_size, progress)
+            got = copy_file(src, dst_fd, st.st_size, progress, hash_source=True)
         finally:
             os.close(src)
         if got != sha256:

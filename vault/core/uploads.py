@@ -111,7 +111,8 @@ def _publish(v: Vault, items: list[tuple[User, str, ObjectWriter]]) -> list[File
     return [resolve(v, user, i) for (user, _, _), i in zip(items, ids, strict=True)]
 
 
-def _base_name(path: str | os.PathLike[str]) -> str:
+def base_name(path: str | os.PathLike[str]) -> str:
+    """The name a local file is stored under by default: its base name, which must be UTF-8."""
     raw = os.path.basename(os.fsencode(path))
     try:
         return raw.decode("utf-8")
@@ -121,19 +122,24 @@ def _base_name(path: str | os.PathLike[str]) -> str:
         ) from None
 
 
-def _open_source(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+def _is_folder(label: str) -> SourceError:
+    return SourceError(f"{label} is a folder; upload the files in it")
+
+
+def open_source(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+    """Open a local file to upload, as the person uploading (one-line errors)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         raise SourceError(f"No such file: {printable(path)}") from None
     except IsADirectoryError:
-        raise SourceError(f"{printable(path)} is a folder; upload the files in it") from None
+        raise _is_folder(printable(path)) from None
     except OSError as e:
         raise SourceError(f"Cannot read {printable(path)}: {e.strerror}") from None
     st = os.fstat(fd)
     if stat.S_ISDIR(st.st_mode):
         os.close(fd)
-        raise SourceError(f"{printable(path)} is a folder; upload the files in it")
+        raise _is_folder(printable(path))
     return fd, st
 
 
@@ -144,23 +150,41 @@ def upload_path(
     name: str | None = None,
     progress: Progress = no_progress,
 ) -> FileEntry:
-    """Upload a local file under `name` (default: its base name).
-
-    Content the vault already holds is only hashed, never written again. New content is
-    copied in the kernel while a second thread hashes what landed. Pipes, devices and pseudo
-    files (procfs, sysfs: their size is not their content) are read to the end instead.
-    """
-    fd, st = _open_source(path)
+    """Upload a local file under `name` (default: its base name)."""
+    fd, _ = open_source(path)
     try:
-        target = clean_filename(name if name is not None else _base_name(path))
-        if stat.S_ISREG(st.st_mode) and st.st_size > 0:
-            try:
-                return _upload_sized(v, user, fd, st, target, path, progress)
-            except _SizeUntrue:
-                pass  # only positioned reads so far: the stream starts at offset 0
-        return _upload_stream(v, user, fd, target, progress)
+        target = name if name is not None else base_name(path)
+        return upload_fd(v, user, fd, target, progress, label=printable(path))
     finally:
         os.close(fd)
+
+
+def upload_fd(
+    v: Vault,
+    user: User,
+    fd: int,
+    name: str,
+    progress: Progress = no_progress,
+    label: str = "the file",
+) -> FileEntry:
+    """Upload from a descriptor the caller opened; `label` names it in messages.
+
+    The daemon gets the descriptor from its client, so it never opens a path a client names
+    (it could read what the client cannot). Content the vault already holds is only hashed,
+    never written again. New content is copied in the kernel while a second thread hashes
+    what landed. Pipes, devices and pseudo files (procfs, sysfs: their size is not their
+    content) are read to the end instead.
+    """
+    st = os.fstat(fd)
+    if stat.S_ISDIR(st.st_mode):
+        raise _is_folder(label)
+    target = clean_filename(name)
+    if stat.S_ISREG(st.st_mode) and st.st_size > 0:
+        try:
+            return _upload_sized(v, user, fd, st, target, label, progress)
+        except _SizeUntrue:
+            pass  # only positioned reads so far: the stream starts at offset 0
+    return _upload_stream(v, user, fd, target, progress)
 
 
 class _SizeUntrue(Exception):
@@ -173,7 +197,7 @@ def _upload_sized(
     fd: int,
     st: os.stat_result,
     target: str,
-    path: str | os.PathLike[str],
+    label: str,
     progress: Progress,
 ) -> FileEntry:
     """A regular file of `st.st_size` bytes: known content is only hashed, new content copied."""
@@ -183,7 +207,7 @@ def _upload_sized(
             with _sized(fd, st):
                 sha = hash_fd(fd, size, progress)
         except OSError as e:
-            raise SourceError(f"Cannot read {printable(path)}: {e.strerror}") from None
+            raise SourceError(f"Cannot read {label}: {e.strerror}") from None
         with v.store.pin():
             if v.store.has(sha, size):
                 return _commit_version(v, user, target, sha, size)

@@ -1,0 +1,133 @@
+"""Peer accounts: the vault accounts of OS users who reach the vault through the daemon's socket.
+
+Over the daemon's Unix socket the kernel says who is connecting (SO_PEERCRED), the way
+PostgreSQL's `peer` method works, so an OS user is logged in as the vault account of the same
+name without a password. Such an account is made on first use (`--accounts auto`) and stores
+PEER_HASH where a password hash would be. It is not an argon2 hash, so no password ever
+verifies against it (`passwords.Hasher.verify` spends the usual time and says no): nobody logs
+into a peer account by password, over the socket, over HTTP or in direct mode.
+
+Peer login only ever enters a peer account whose name is exactly the OS user's. An account of
+that name with a password (made by `vault register`) is not entered: whoever registered it
+knows its password, so an OS user put into it without noticing would hand them every file
+they upload. For the same reason a registration over the socket may not take the name of
+another OS user, and names are compared exactly, so OS users `alice` and `Alice` (one vault
+name, ignoring case) never share an account.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import sqlite3
+from dataclasses import dataclass
+
+from vault.core import clock, events
+from vault.core.db import write
+from vault.core.errors import NotLoggedIn, NotPermitted
+from vault.core.models import User
+from vault.core.names import USERNAME_RE
+from vault.core.vault import Vault
+
+PEER_HASH = "!peer"
+"""Stored in `users.password_hash` for peer accounts (like `!` in /etc/shadow: no password)."""
+
+AUTO = "auto"
+"""`--accounts auto`: an OS user's account is made on first use; anyone may register."""
+ADMIN = "admin"
+"""`--accounts admin`: no account is made on first use; only an admin may register."""
+MODES = (AUTO, ADMIN)
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Who is on the other end of a daemon connection, as the kernel says (never the client)."""
+
+    uid: int
+    name: str | None
+    """The OS user name of `uid`, or None if the system has no entry for it."""
+    admin: bool
+    """root, or the account the daemon runs as: both can read the vault folder anyway."""
+
+    @classmethod
+    def from_uid(cls, uid: int) -> Peer:
+        try:
+            name: str | None = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            name = None
+        return cls(uid, name, uid in (0, os.getuid()))
+
+
+def account(v: Vault, peer: Peer, mode: str) -> User:
+    """The peer account of this OS user; with `mode` AUTO it is made if it does not exist.
+
+    NotLoggedIn (with what to do instead) if there is none, or if the account of that name
+    is not a peer account or differs in case.
+    """
+    name = peer.name
+    if name is None or USERNAME_RE.fullmatch(name) is None:
+        raise NotLoggedIn(
+            f"OS user {peer.uid} cannot have a vault account of the same name; "
+            "log in with `vault login USER`"
+        )
+    row = _by_name(v, name)
+    if row is None and mode == AUTO:
+        row = _create(v, name)
+    if row is None:
+        raise NotLoggedIn(
+            f"There is no vault account for OS user {name!r} here: ask an admin to make one, "
+            "or log in with `vault login USER`"
+        )
+    user_id, username, stored = row
+    if username != name or stored != PEER_HASH:
+        raise NotLoggedIn(
+            f"The vault account {username!r} has a password (it is not {name!r}'s peer "
+            f"account): log in with `vault login {username}`"
+        )
+    return User(user_id, username)
+
+
+def _by_name(v: Vault, name: str) -> tuple[int, str, str] | None:
+    return v.db.execute(
+        "SELECT id, username, password_hash FROM users WHERE username_key = ?", [name.lower()]
+    ).fetchone()
+
+
+def _create(v: Vault, name: str) -> tuple[int, str, str] | None:
+    try:
+        with write(v.db) as db:
+            cur = db.execute(
+                "INSERT INTO users (username, username_key, password_hash, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                [name, name.lower(), PEER_HASH, clock.iso()],
+            )
+            events.record(db, cur.lastrowid, "register", detail="peer")
+    except sqlite3.IntegrityError:
+        pass  # made meanwhile by another connection of the same OS user (or taken: see caller)
+    return _by_name(v, name)
+
+
+def check_register(peer: Peer, username: str, mode: str) -> None:
+    """May this peer register `username` with a password over the socket? NotPermitted if not."""
+    if mode == ADMIN and not peer.admin:
+        raise NotPermitted("Only an admin makes accounts on this vault; ask one")
+    owner = _os_owner(username)
+    if owner is not None and owner != peer.uid and not peer.admin:
+        raise NotPermitted(
+            f"{username!r} is the name of another OS user here; register another name"
+        )
+
+
+def _os_owner(username: str) -> int | None:
+    """The uid of the OS user whose name is `username` ignoring case, if any."""
+    key = username.lower()
+    for entry in pwd.getpwall():
+        if entry.pw_name.lower() == key:
+            return entry.pw_uid
+    return None
+
+
+def require_admin(peer: Peer, what: str) -> None:
+    """Vault-wide upkeep over the socket is for admins: its reports name every user's files."""
+    if not peer.admin:
+        raise NotPermitted(f"Only an admin may run {what} on this vault (root or its account)")
