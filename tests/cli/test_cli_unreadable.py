@@ -100,3 +100,19 @@ def test_download_names_the_unreadable_object_not_the_destination(
     assert os.listdir(out_dir) == []
     alice_cli.ok("download", "fine.txt", "-o", out_dir, prefix=NO_OVERRIDE)
     assert (out_dir / "fine.txt").read_bytes() == b"fine"
+
+
+def test_upload_into_a_fan_out_folder_it_cannot_write_says_so(alice_cli: Cli, store, src) -> None:
+    """New content whose fan-out folder this process may not use: one line naming the folder,
+    nothing stored, no temp file left (it was a traceback: the rename's raw PermissionError)."""
+    folder = store["hidden.bin"].parent
+    n = 0
+    while hashlib.sha256(b"%d" % n).hexdigest()[:2] != folder.name:
+        n += 1
+    data = b"%d" % n
+    shut(folder)
+    before = alice_cli.own()
+    line = assert_one_line_error(alice_cli("upload", src("new.bin", data), prefix=NO_OVERRIDE))
+    assert f"Cannot store content in {folder}" in line and "write access" in line
+    assert alice_cli.own() == before
+    assert list((alice_cli.vault_dir / "tmp").iterdir()) == []

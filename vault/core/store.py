@@ -32,6 +32,7 @@ from vault.core.errors import (
     StorageFull,
     TooLarge,
     UnreadableObject,
+    VaultUnavailable,
 )
 from vault.core.locations import VaultPaths
 
@@ -320,10 +321,18 @@ class ObjectWriter:
         """
         sha = self.sha256 or self.finish()
         final = self.store.paths.object_path(sha)
-        final.parent.mkdir(mode=0o700, exist_ok=True)
-        os.fchmod(self.fd, 0o400)
-        os.rename(self.path, final)
-        fsync_dir(final.parent)
+        try:
+            final.parent.mkdir(mode=0o700, exist_ok=True)
+            os.fchmod(self.fd, 0o400)
+            os.rename(self.path, final)
+            fsync_dir(final.parent)
+        except OSError as e:
+            if e.errno in _FULL:
+                raise StorageFull() from e
+            raise VaultUnavailable(
+                f"Cannot store content in {final.parent}: {e.strerror}; give the OS user "
+                "running vault write access to the vault folder (chown or chmod it), then retry"
+            ) from e
         self.published = os.fstat(self.fd)  # the fingerprint integrity.vouch records
         os.close(self.fd)
         self.fd = -1
@@ -401,7 +410,7 @@ class ObjectStore:
         """
         try:
             return self.path(sha256).stat().st_size == size
-        except FileNotFoundError:
+        except OSError:  # gone, or in a folder this process may not search: write it afresh
             return False
 
     def open(self, sha256: str) -> int:
