@@ -66,7 +66,8 @@ class Channel:
         if fds:
             frame = header + body
             sent = socket.send_fds(self.sock, [frame], list(fds))
-            self.sock.sendall(frame[sent:])
+            if sent < len(frame):  # sendall(b"") still calls send(): EPIPE once the peer closed
+                self.sock.sendall(frame[sent:])
         elif len(body) < _BIG:
             self.sock.sendall(header + body)
         else:
