@@ -41,13 +41,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="auto: an OS user's account is made on first use (default); "
         "admin: only an admin makes accounts",
     )
+    parser.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        type=_address,
+        help="also serve the HTTP API on HOST:PORT from this process and vault",
+    )
+
+
+def _address(text: str) -> tuple[str, int]:
+    from vault.daemon.web import parse_address
+
+    try:
+        return parse_address(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def run(args: argparse.Namespace) -> int:
     from vault.daemon import server
 
     try:
-        return server.run(args.vault, args.socket, args.user, args.accounts)
+        return server.run(args.vault, args.socket, args.user, args.accounts, args.http)
     except VaultError as e:
         sys.stderr.write(f"vault daemon: {printable(str(e))}\n")
         return 1

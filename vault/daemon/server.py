@@ -16,13 +16,16 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vault.core.errors import VaultError, VaultUnavailable
 from vault.core.peers import Peer
 from vault.core.vault import Vault
 from vault.daemon import handlers, system, wire
 from vault.daemon.wire import Channel, Closed, ProtocolError
+
+if TYPE_CHECKING:
+    from vault.daemon.web import Web
 
 MAX_CONNECTIONS = 512
 MAX_PER_UID = 64
@@ -41,6 +44,7 @@ class Daemon:
         accounts: str,
         owned_path: Path | None,
         stopping: threading.Event,
+        web: Web | None = None,
     ) -> None:
         self.v = v
         self.listener = listener
@@ -49,6 +53,8 @@ class Daemon:
         """The socket file we made (removed on stop); None when systemd owns it."""
         self.stopping = stopping
         """Set by SIGTERM or SIGINT (handlers installed by `run`, before the socket exists)."""
+        self.web = web
+        """`--http`: the HTTP API on the same vault, stopped with the socket."""
         self.gate = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
         self._lock = threading.Condition()
         self._open: dict[socket.socket, int] = {}
@@ -161,6 +167,8 @@ class Daemon:
     def _stop(self) -> None:
         """Stop accepting; wake every connection; wait a little for requests in flight."""
         self.stopping.set()
+        if self.web is not None:
+            self.web.stop()
         self.listener.close()
         if self.owned_path is not None:
             try:
@@ -177,6 +185,8 @@ class Daemon:
                     self._shutdown(socket.SHUT_RDWR, locked=True)
                 self._lock.wait(0.1)
             left = len(self._open)
+        if self.web is not None:
+            self.web.join()
         if left:
             sys.stderr.write(f"vault daemon: stopped with {left} connections still busy\n")
 
@@ -193,8 +203,17 @@ class Daemon:
                 pass
 
 
-def run(vault_dir: Path, socket_path: Path, user: str | None, accounts: str) -> int:
-    """Start the daemon the way the issue describes; returns the exit code."""
+def run(
+    vault_dir: Path,
+    socket_path: Path,
+    user: str | None,
+    accounts: str,
+    http: tuple[str, int] | None = None,
+) -> int:
+    """Start the daemon the way the issue describes; returns the exit code.
+
+    `http` (host, port) also serves the HTTP API from this process and vault.
+    """
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):  # before anyone can connect
         signal.signal(sig, lambda *_: stopping.set())
@@ -205,20 +224,30 @@ def run(vault_dir: Path, socket_path: Path, user: str | None, accounts: str) -> 
     if listener is None:
         listener = system.bind(socket_path, owner)
         owned_path = socket_path
+    web = None
     try:
+        if http is not None:
+            from vault.daemon.web import Web  # only then: the plain daemon loads no web stack
+
+            web = Web(*http)
         system.prepare_vault_dir(vault_dir, owner)
         if owner is not None and os.getuid() == 0:
             system.drop_privileges(owner)
         os.umask(0o077)
         v = Vault(vault_dir)
     except BaseException:
+        if web is not None:
+            web.stop()
         listener.close()
         if owned_path is not None:
             owned_path.unlink(missing_ok=True)
         raise
     name = listener.getsockname() or str(socket_path)
+    if web is not None:
+        web.start(v)
+        name = f"{name} and {web.url}"
     sys.stderr.write(
         f"vault daemon: serving {vault_dir} on {name} as uid {os.getuid()} (pid {os.getpid()})\n"
     )
     sys.stderr.flush()
-    return Daemon(v, listener, accounts, owned_path, stopping).serve()
+    return Daemon(v, listener, accounts, owned_path, stopping, web).serve()

@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
 
 from vault.core import upkeep
 from vault.core.vault import Vault
@@ -70,16 +71,38 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _url(sock: socket.socket) -> str:
+def url_of(sock: socket.socket) -> str:
+    """The http:// address a listening TCP socket answers at."""
     address, port = sock.getsockname()[:2]
     shown = f"[{address}]" if ":" in address else address
     return f"http://{shown}:{port}/"
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server, stopping the vault's way (see the module doc)."""
+class HttpServer(uvicorn.Server):
+    """uvicorn's server for one vault app, stopping the vault's way (see the module doc).
 
-    def __init__(self, config: uvicorn.Config, app: object) -> None:
+    `vault serve` runs it in the main thread; the daemon (`--http`) in a thread of its own,
+    next to its Unix socket, on the same `Vault`, and stops it with `stop()`.
+    """
+
+    def __init__(self, app: Starlette, limits: Limits) -> None:
+        try:
+            import uvloop  # noqa: F401
+
+            loop = "uvloop"
+        except ImportError:  # pragma: no cover - Windows
+            loop = "asyncio"
+        config = uvicorn.Config(
+            app,
+            loop=loop,
+            http=protocol_for(limits),
+            timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]  # a float works
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,  # X-Forwarded-For from a local client would dodge the throttle
+            timeout_graceful_shutdown=GRACE_S,
+        )
         super().__init__(config)
         self.vault_app = app
 
@@ -89,9 +112,40 @@ class _Server(uvicorn.Server):
             self.force_exit = True  # a second Ctrl-C: stop waiting for downloads
         self.should_exit = True
 
+    def stop(self) -> None:
+        """Stop as SIGTERM would (from any thread): uploads abort, downloads get GRACE_S."""
+        self.should_exit = True
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        cancel_uploads(self.vault_app)  # type: ignore[arg-type]
+        cancel_uploads(self.vault_app)
         await super().shutdown(sockets)
+
+    def serve_on(self, sock: socket.socket) -> None:
+        """Serve on the listening `sock` until stopped, then close it."""
+        try:
+            self.run(sockets=[sock])
+        except KeyboardInterrupt:  # pragma: no cover - only before our handlers are in place
+            pass
+        finally:
+            sock.close()
+
+
+def allowed_hosts(host: str) -> list[str]:
+    """The Host names accepted besides loopback ones; warns when `host` is beyond this machine."""
+    allowed = [h.strip() for h in os.environ.get(ALLOWED_HOSTS_ENV, "").split(",") if h.strip()]
+    if not is_loopback(host):
+        unspecified = host.strip("[]") in ("0.0.0.0", "::", "")
+        if not unspecified:
+            allowed.append(host)
+        sys.stderr.write(
+            f"WARNING: serving the vault on {host}, beyond this machine: anyone who can reach "
+            "it can try passwords, and passwords, session cookies and files cross the network "
+            "unencrypted (no TLS). Prefer the default 127.0.0.1 and an SSH tunnel. Only "
+            f"loopback names{' and ' + host if not unspecified else ''} are accepted in the "
+            f"Host header; add others with {ALLOWED_HOSTS_ENV}=name1,name2.\n"
+        )
+        sys.stderr.flush()
+    return allowed
 
 
 def _install(handler: Any) -> Any:
@@ -128,50 +182,17 @@ def serve(
     except OSError as e:
         sys.stderr.write(f"vault: cannot listen on {host}:{port}: {e.strerror or e}\n")
         return 1
-    url = _url(sock)
-    allowed = [h.strip() for h in os.environ.get(ALLOWED_HOSTS_ENV, "").split(",") if h.strip()]
-    if not is_loopback(host):
-        unspecified = host.strip("[]") in ("0.0.0.0", "::", "")
-        if not unspecified:
-            allowed.append(host)
-        sys.stderr.write(
-            f"WARNING: serving the vault on {host}, beyond this machine: anyone who can reach "
-            "it can try passwords, and passwords, session cookies and files cross the network "
-            "unencrypted (no TLS). Prefer the default 127.0.0.1 and an SSH tunnel. Only "
-            f"loopback names{' and ' + host if not unspecified else ''} are accepted in the "
-            f"Host header; add others with {ALLOWED_HOSTS_ENV}=name1,name2.\n"
-        )
-        sys.stderr.flush()
+    url = url_of(sock)
+    allowed = allowed_hosts(host)
     upkeep.remove_stale_temps(vault)  # uploads killed with an earlier server leave these
-    app = make_app(vault, max_upload=max_upload, allowed_hosts=allowed)
-    try:
-        import uvloop  # noqa: F401
-
-        loop = "uvloop"
-    except ImportError:  # pragma: no cover - Windows
-        loop = "asyncio"
-    config = uvicorn.Config(
-        app,
-        loop=loop,
-        http=protocol_for(limits),
-        timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]  # a float works
-        lifespan="off",
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,  # X-Forwarded-For from a local client would dodge the throttle
-        timeout_graceful_shutdown=GRACE_S,
-    )
-    server = _Server(config, app)
+    server = HttpServer(make_app(vault, max_upload=max_upload, allowed_hosts=allowed), limits)
     # From here on a signal stops the server cleanly, even before uvicorn installs its own
     # handlers (they call the same handle_exit, and restore these when done).
     previous = _install(server.handle_exit)
     print(f"Serving the vault at {url} (Ctrl-C to stop)", flush=True)
     try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:  # pragma: no cover - only before our handlers are in place
-        pass
+        server.serve_on(sock)
     finally:
-        sock.close()
         _install(previous)
     print("Stopped serving; goodbye", flush=True)
     return 0
