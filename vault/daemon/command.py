@@ -9,7 +9,7 @@ from pathlib import Path
 
 from vault.core.errors import VaultError
 from vault.core.names import printable
-from vault.core.peers import AUTO, MODES
+from vault.core.peers import ADMIN_GROUP, AUTO, MODES
 from vault.daemon.wire import DEFAULT_SOCKET
 
 DESCRIPTION = (
@@ -41,13 +41,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="auto: an OS user's account is made on first use (default); "
         "admin: only an admin makes accounts",
     )
+    parser.add_argument(
+        "--admin-group",
+        metavar="GROUP",
+        default=ADMIN_GROUP,
+        help=f"members of this OS group are admins, besides root (default: {ADMIN_GROUP})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from vault.daemon import server
 
     try:
-        return server.run(args.vault, args.socket, args.user, args.accounts)
+        return server.run(args.vault, args.socket, args.user, args.accounts, args.admin_group)
     except VaultError as e:
         sys.stderr.write(f"vault daemon: {printable(str(e))}\n")
         return 1

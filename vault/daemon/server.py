@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vault.core.errors import VaultError, VaultUnavailable
-from vault.core.peers import Peer
+from vault.core.peers import ADMIN_GROUP, Peer
 from vault.core.vault import Vault
 from vault.daemon import handlers, system, wire
 from vault.daemon.wire import Channel, Closed, ProtocolError
@@ -41,8 +41,11 @@ class Daemon:
         accounts: str,
         owned_path: Path | None,
         stopping: threading.Event,
+        admin_group: str | None = ADMIN_GROUP,
     ) -> None:
         self.v = v
+        self.admin_group = admin_group
+        """Members of this OS group are admins (`--admin-group`)."""
         self.listener = listener
         self.accounts = accounts
         self.owned_path = owned_path
@@ -110,7 +113,7 @@ class Daemon:
     def _serve(self, sock: socket.socket, uid: int) -> None:
         channel = Channel(sock, wire.MAX_REQUEST)
         try:
-            peer = Peer.from_uid(uid)
+            peer = Peer.from_uid(uid, self.admin_group)
             while True:
                 try:
                     kind, message, fds = channel.recv()
@@ -193,7 +196,13 @@ class Daemon:
                 pass
 
 
-def run(vault_dir: Path, socket_path: Path, user: str | None, accounts: str) -> int:
+def run(
+    vault_dir: Path,
+    socket_path: Path,
+    user: str | None,
+    accounts: str,
+    admin_group: str | None = ADMIN_GROUP,
+) -> int:
     """Start the daemon the way the issue describes; returns the exit code."""
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):  # before anyone can connect
@@ -221,4 +230,4 @@ def run(vault_dir: Path, socket_path: Path, user: str | None, accounts: str) -> 
         f"vault daemon: serving {vault_dir} on {name} as uid {os.getuid()} (pid {os.getpid()})\n"
     )
     sys.stderr.flush()
-    return Daemon(v, listener, accounts, owned_path, stopping).serve()
+    return Daemon(v, listener, accounts, owned_path, stopping, admin_group).serve()
