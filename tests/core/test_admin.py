@@ -8,7 +8,13 @@ import pytest
 from support import ALICE_PW, BOB_PW, upload_bytes
 
 from vault.core import Vault, admin, events, sessions, users
-from vault.core.errors import AccountDisabled, LoginFailed, NoSuchUser, NotLoggedIn
+from vault.core.errors import (
+    AccountDisabled,
+    LoginFailed,
+    NoSuchUser,
+    NotLoggedIn,
+    PasswordNeeded,
+)
 from vault.core.models import User
 from vault.core.peers import AUTO, Peer, account
 
@@ -88,7 +94,7 @@ def test_a_peer_account_gets_a_password_and_stays_a_peer_account(v: Vault) -> No
 
 
 def test_changing_a_password_needs_the_current_one(v: Vault, alice: User) -> None:
-    with pytest.raises(LoginFailed):
+    with pytest.raises(PasswordNeeded):
         admin.set_password(v, alice, "another-password", None)
     with pytest.raises(LoginFailed):
         admin.set_password(v, alice, "another-password", "wrong-password")

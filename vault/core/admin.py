@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from vault.core import clock, events, quotas, users
 from vault.core.db import write
-from vault.core.errors import NotLoggedIn
+from vault.core.errors import NotLoggedIn, PasswordNeeded
 from vault.core.models import User
 from vault.core.passwords import check_password_rule
 from vault.core.peers import PEER_HASH
@@ -121,7 +121,9 @@ def set_password(
     if stored is None:
         raise NotLoggedIn()
     if stored[0] != PEER_HASH:
-        users.authenticate(v, user.username, current or "", client)
+        if current is None:  # asked for, not counted as a failed login
+            raise PasswordNeeded()
+        users.authenticate(v, user.username, current, client)
     hashed = v.hasher.hash(new)
     with write(v.db) as db:
         db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hashed, user.id])

@@ -276,3 +276,10 @@ class OverQuota(VaultError):
 
 class InvalidSize(VaultError):
     """A quota that is not a size (`10G`, `500M`, `1024`) nor `none`."""
+
+
+class PasswordNeeded(VaultError):
+    """Changing the password of an account that has one needs the current one."""
+
+    def __init__(self) -> None:
+        super().__init__("Your account has a password: give the current one to change it")
