@@ -266,8 +266,8 @@ class OverQuota(VaultError):
     def __init__(self, usage: int, quota: int, adding: int) -> None:
         super().__init__(
             f"Over quota: you use {human_size(usage)} of {human_size(quota)} and this upload "
-            f"adds {human_size(adding)}; nothing was stored. Delete files or old versions "
-            "(see `vault usage`, `vault ls`, `vault versions FILE`) and retry"
+            f"adds {human_size(adding)}; nothing was stored. Delete files you no longer need "
+            "(`vault ls`, then `vault rm FILE`: every version of a file counts) and retry"
         )
         self.usage = usage
         self.quota = quota
