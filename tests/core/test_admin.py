@@ -68,6 +68,8 @@ def test_the_admin_list_shows_each_account(
     assert a.last_seen and b.last_seen
     acts = [(e.action, e.target, e.detail) for e in events.recent(v.db, bob)]
     assert ("disable", "bob", "admin root") in acts  # the audit log tells bob who did it
+    quota = [e.describe() for e in events.recent(v.db, alice) if e.action == "quota"]
+    assert quota[0].endswith("vault quota for alice: admin root, 4096 bytes")
 
 
 def test_admin_acts_name_a_user_that_exists(v: Vault) -> None:

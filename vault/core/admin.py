@@ -74,11 +74,14 @@ def usage(v: Vault, user: User) -> Usage:
     return Usage(row[0], quotas.usage(v.db, user.id), quotas.quota(v.db, user.id))
 
 
-def _set(v: Vault, actor: str, ref: str | int, action: str, sql: str, params: list[object]) -> User:
+def _set(
+    v: Vault, detail: str, ref: str | int, action: str, sql: str, params: list[object]
+) -> User:
+    """One change to one account, logged with the account as target and `detail` (who, what)."""
     user = users.find(v, ref)
     with write(v.db) as db:
         db.execute(sql, [*params, user.id])
-        events.record(db, None, action, target_id=user.id, detail=actor)
+        events.record(db, None, action, target_id=user.id, detail=detail)
     return user
 
 
@@ -96,7 +99,8 @@ def enable(v: Vault, ref: str | int, actor: str) -> User:
 
 def set_quota(v: Vault, ref: str | int, quota: int | None, actor: str) -> User:
     """Bytes the user may own (None: no limit). Files already over it stay; uploads stop."""
-    return _set(v, actor, ref, "quota", "UPDATE users SET quota = ? WHERE id = ?", [quota])
+    detail = f"{actor}, {'none' if quota is None else f'{quota} bytes'}"
+    return _set(v, detail, ref, "quota", "UPDATE users SET quota = ? WHERE id = ?", [quota])
 
 
 def reset_password(v: Vault, ref: str | int, actor: str) -> tuple[User, str]:
