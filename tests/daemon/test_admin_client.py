@@ -6,6 +6,7 @@ folder is its admin); the refusal for others is in test_os_users.py, with real O
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Callable
@@ -15,6 +16,9 @@ from typing import Any
 import pytest
 from support import ALICE_PW
 
+from tests.cli.helpers import vault_argv
+from tests.daemon.helpers import rows
+from vault.client.remote import DaemonClient
 from vault.core.errors import AccountDisabled, LoginFailed, NotLoggedIn, OverQuota
 
 Src = Callable[[str, bytes], Path]
@@ -67,3 +71,22 @@ def test_a_piped_upload_over_quota_is_refused(
         os.close(r)
         writer.wait()
     assert alice_c.list_files().own == []
+
+
+def test_the_admin_command_goes_through_the_daemon(daemon: Any) -> None:
+    """`vault admin` with VAULT_SOCKET set: the real command, root as an admin peer."""
+    env = {**os.environ, "VAULT_SOCKET": str(daemon.socket)}
+    env.pop("VAULT_HOME", None)
+
+    def vault(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            vault_argv(*args), env=env, capture_output=True, text=True, timeout=60
+        )
+
+    with contextlib.closing(DaemonClient(daemon.socket)) as client:
+        client.register("dora", "dora-password")
+    r = vault("admin", "quota", "dora", "1K")
+    assert (r.returncode, r.stdout) == (0, "Quota of dora: 1.0 KiB\n"), r.stderr
+    assert rows(daemon.vault_dir, "SELECT quota FROM users WHERE username = 'dora'") == [(1024,)]
+    r = vault("admin", "users")
+    assert r.stdout.splitlines()[1].split()[:3] == ["dora", "0", "0"], r.stdout + r.stderr
