@@ -2,13 +2,15 @@
 
 Over the daemon's Unix socket the kernel says who is connecting (SO_PEERCRED), the way
 PostgreSQL's `peer` method works, so an OS user is logged in as the vault account of the same
-name without a password. Such an account is made on first use (`--accounts auto`) and stores
-PEER_HASH where a password hash would be. It is not an argon2 hash, so no password ever
-verifies against it (`passwords.Hasher.verify` spends the usual time and says no): nobody logs
-into a peer account by password, over the socket, over HTTP or in direct mode.
+name without a password. Such an account is made on first use (`--accounts auto`), marked
+`peer` in the users table, and stores PEER_HASH where a password hash would be. It is not an
+argon2 hash, so no password ever verifies against it (`passwords.Hasher.verify` spends the
+usual time and says no): nobody logs into a peer account by password, over the socket, over
+HTTP or in direct mode, until its OS user sets one with `vault passwd` (for HTTP); it stays
+their peer account.
 
 Peer login only ever enters a peer account whose name is exactly the OS user's. An account of
-that name with a password (made by `vault register`) is not entered: whoever registered it
+that name made by `vault register` (not marked `peer`) is not entered: whoever registered it
 knows its password, so an OS user put into it without noticing would hand them every file
 they upload. For the same reason a registration over the socket may not take the name of
 another OS user, and names are compared exactly, so OS users `alice` and `Alice` (one vault
