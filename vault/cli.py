@@ -498,6 +498,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-upload", type=int, default=None, metavar="BYTES", help="largest upload accepted"
     )
+    from vault.cli_admin import add_commands  # admin, usage, passwd
+
+    add_commands(add)
     return parser
 
 

@@ -186,10 +186,28 @@ def world() -> Iterator[World]:
 @pytest.fixture
 def served(world: World) -> Iterator[tuple[Daemon, Path]]:
     """A daemon started as root with --user the service account, on a fresh vault."""
+    yield from _serve(world)
+
+
+@pytest.fixture
+def served_bob_admin(world: World) -> Iterator[tuple[Daemon, Path]]:
+    """As `served`, with `--admin-group` a new OS group that has bob (not alice) in it."""
+    group = f"vt{secrets.token_hex(3)}adm"
+    subprocess.run(["groupadd", "--system", group], check=True)
+    try:
+        subprocess.run(["gpasswd", "--add", world.bob.name, group], check=True, capture_output=True)
+        yield from _serve(world, "--admin-group", group)
+    finally:
+        subprocess.run(["groupdel", group], capture_output=True)
+
+
+def _serve(world: World, *args: str) -> Iterator[tuple[Daemon, Path]]:
     run = world.base / f"run-{secrets.token_hex(3)}"
     sock = run / "vault.sock"
     vault_dir = world.base / f"vault-{secrets.token_hex(3)}"
-    argv = daemon_argv(vault_dir, sock, "--user", world.service.name, python=str(world.python))
+    argv = daemon_argv(
+        vault_dir, sock, "--user", world.service.name, *args, python=str(world.python)
+    )
     d = start_daemon(
         vault_dir, sock, world.base / "daemon.log", argv=argv,
         env={"PATH": "/usr/bin:/bin"}, cwd=world.base,
@@ -336,6 +354,29 @@ def test_a_download_needs_a_folder_the_user_can_write(
 
 def test_upkeep_is_for_admins(world: World, served: tuple[Daemon, Path]) -> None:
     _, sock = served
-    for op in ("verify", "gc"):
+    for op in ("verify", "gc", "admin_users"):
         r = world.call(world.alice, sock, op)
         assert r["error"] == "NotPermitted", r
+
+
+def test_the_admin_group_manages_accounts_and_others_cannot(
+    world: World, served_bob_admin: tuple[Daemon, Path]
+) -> None:
+    _, sock = served_bob_admin
+    alice, bob = world.alice, world.bob
+    assert world.call(alice, sock, "whoami")["ok"]["username"] == alice.name
+    for op, args in (("admin_users", {}), ("admin_disable", {"user": bob.name}),
+                     ("admin_quota", {"user": alice.name, "quota": None})):  # fmt: skip
+        r = world.call(alice, sock, op, **args)
+        assert r["error"] == "NotPermitted", r
+    names = [a["username"] for a in world.call(bob, sock, "admin_users")["ok"]]
+    assert names == [alice.name]  # an admin act needs no vault account: bob has none yet
+    world.call(bob, sock, "admin_disable", user=alice.name)
+    refused = world.call(alice, sock, "list_files")  # peer login: the kernel's word is not enough
+    assert refused["error"] == "AccountDisabled", refused
+    assert "disabled" in refused["message"]
+    world.call(bob, sock, "admin_enable", user=alice.name)
+    world.call(bob, sock, "admin_quota", user=alice.name, quota=10)
+    over = world.call(alice, sock, "upload", path=str(_file(alice, "big", b"x" * 11)))
+    assert over["error"] == "OverQuota", over
+    assert world.call(alice, sock, "usage")["ok"] == {"files": 0, "bytes": 0, "quota": 10}

@@ -8,10 +8,23 @@ from pathlib import Path
 
 from vault.client.protocol import FileRef, UserRef
 from vault.client.transfer import write_chunks
-from vault.core import Vault, downloads, events, files, sessions, shares, upkeep, uploads, users
+from vault.core import (
+    Vault,
+    admin,
+    downloads,
+    events,
+    files,
+    sessions,
+    shares,
+    upkeep,
+    uploads,
+    users,
+)
+from vault.core.admin import Account, Usage
 from vault.core.errors import NotLoggedIn
 from vault.core.models import Event, FileEntry, Listing, Session, User, Version
 from vault.core.store import Progress, no_progress
+from vault.core.throttle import local_client
 from vault.core.upkeep import GcReport, VerifyReport
 
 
@@ -136,6 +149,35 @@ class LocalClient:
 
     def gc(self, dry_run: bool = False) -> GcReport:
         return upkeep.gc(self.vault, dry_run=dry_run)
+
+    # -- accounts: in direct mode whoever can open the vault folder is its admin ---------------
+    # (they can write its database anyway, so a check here would stop nobody)
+
+    @property
+    def _admin(self) -> str:
+        return f"admin uid {os.getuid()}"
+
+    def admin_users(self) -> list[Account]:
+        return admin.accounts(self.vault)
+
+    def admin_disable(self, user: UserRef) -> User:
+        return admin.disable(self.vault, user, self._admin)
+
+    def admin_enable(self, user: UserRef) -> User:
+        return admin.enable(self.vault, user, self._admin)
+
+    def admin_quota(self, user: UserRef, quota: int | None) -> User:
+        return admin.set_quota(self.vault, user, quota, self._admin)
+
+    def admin_reset_password(self, user: UserRef) -> tuple[User, str]:
+        return admin.reset_password(self.vault, user, self._admin)
+
+    def usage(self) -> Usage:
+        return admin.usage(self.vault, self._user())
+
+    def passwd(self, new: str, current: str | None = None) -> None:
+        client = local_client(self.kind)
+        admin.set_password(self.vault, self._user(), new, current, client=client)
 
     def close(self) -> None:
         self.vault.close()

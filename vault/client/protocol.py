@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from vault.core.admin import Account, Usage
 from vault.core.models import Event, FileEntry, Listing, Session, User, Version
 from vault.core.store import Progress, no_progress
 from vault.core.upkeep import GcReport, VerifyReport
@@ -141,6 +142,36 @@ class VaultClient(Protocol):
 
     def gc(self, dry_run: bool = False) -> GcReport:
         """Remove what nothing uses (an admin's task through the daemon)."""
+        ...
+
+    # -- accounts: admins' upkeep, one's own usage and password -------------------------------
+    # Admin means: through the daemon, root, its account or a member of its admin group
+    # (NotPermitted otherwise); in direct mode, whoever can open the vault folder.
+
+    def admin_users(self) -> list[Account]:
+        """Every account with its files, bytes, last use, state and quota (admins only)."""
+        ...
+
+    def admin_disable(self, user: UserRef) -> User:
+        """Refuse the account everywhere and end its sessions (admins only)."""
+        ...
+
+    def admin_enable(self, user: UserRef) -> User: ...
+
+    def admin_quota(self, user: UserRef, quota: int | None) -> User:
+        """Bytes the user may own (None: no limit) (admins only)."""
+        ...
+
+    def admin_reset_password(self, user: UserRef) -> tuple[User, str]:
+        """A new random password (shown once) and the account's sessions ended (admins only)."""
+        ...
+
+    def usage(self) -> Usage:
+        """The user's own files, bytes charged and quota."""
+        ...
+
+    def passwd(self, new: str, current: str | None = None) -> None:
+        """Set the user's password (for HTTP); `current` is needed if they already have one."""
         ...
 
     def close(self) -> None:

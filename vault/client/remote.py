@@ -24,6 +24,7 @@ from typing import Any
 from vault.client.protocol import FileRef, UserRef
 from vault.client.transfer import write_chunks
 from vault.core import downloads, sessions, uploads
+from vault.core.admin import Account, Usage
 from vault.core.errors import Cancelled, SessionFileError, VaultUnavailable
 from vault.core.models import Event, FileEntry, Listing, Session, User, Version
 from vault.core.names import printable
@@ -349,6 +350,30 @@ class DaemonClient:
 
     def gc(self, dry_run: bool = False) -> GcReport:
         return wire.from_gc_report(self._call("gc", {"dry_run": dry_run}))
+
+    # -- accounts -------------------------------------------------------------------------------
+
+    def admin_users(self) -> list[Account]:
+        return wire.from_rows(Account, self._call("admin_users", {}))
+
+    def admin_disable(self, user: UserRef) -> User:
+        return wire.from_row(User, self._call("admin_disable", {"user": user}))
+
+    def admin_enable(self, user: UserRef) -> User:
+        return wire.from_row(User, self._call("admin_enable", {"user": user}))
+
+    def admin_quota(self, user: UserRef, quota: int | None) -> User:
+        return wire.from_row(User, self._call("admin_quota", {"user": user, "quota": quota}))
+
+    def admin_reset_password(self, user: UserRef) -> tuple[User, str]:
+        answer = self._call("admin_reset_password", {"user": user})
+        return wire.from_row(User, answer["user"]), answer["password"]
+
+    def usage(self) -> Usage:
+        return wire.from_row(Usage, self._call("usage", {}))
+
+    def passwd(self, new: str, current: str | None = None) -> None:
+        self._call("passwd", {"new": new, "current": current})
 
     def close(self) -> None:
         with self._lock:

@@ -7,6 +7,8 @@ to build its own wording (an HTTP status, a Retry-After header).
 
 from __future__ import annotations
 
+from vault.format import human_size
+
 
 class VaultError(Exception):
     """Base class: an expected failure the user can act on (CLI exit code 1)."""
@@ -248,3 +250,36 @@ class TooManyRegistrations(TooManyAttempts):
     def __init__(self, retry_after: int) -> None:
         VaultError.__init__(self, f"Too many new accounts from here, retry in {retry_after} s")
         self.retry_after = retry_after
+
+
+class AccountDisabled(NotLoggedIn):
+    """An admin disabled this account: no login, no session, no peer login, on any front end."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"The vault account {username!r} is disabled; ask an admin to enable it")
+        self.username = username
+
+
+class OverQuota(VaultError):
+    """An upload would take the owner past their quota; nothing was stored."""
+
+    def __init__(self, usage: int, quota: int, adding: int) -> None:
+        super().__init__(
+            f"Over quota: you use {human_size(usage)} of {human_size(quota)} and this upload "
+            f"adds {human_size(adding)}; nothing was stored. Delete files you no longer need "
+            "(`vault ls`, then `vault rm FILE`: every version of a file counts) and retry"
+        )
+        self.usage = usage
+        self.quota = quota
+        self.adding = adding
+
+
+class InvalidSize(VaultError):
+    """A quota that is not a size (`10G`, `500M`, `1024`) nor `none`."""
+
+
+class PasswordNeeded(VaultError):
+    """Changing the password of an account that has one needs the current one."""
+
+    def __init__(self) -> None:
+        super().__init__("Your account has a password: give the current one to change it")

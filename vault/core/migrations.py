@@ -125,3 +125,20 @@ def m003_throttle(db: Database) -> None:
         CREATE INDEX trusted_devices_last_used ON trusted_devices(last_used);
         """
     )
+
+
+@migrations()
+def m004_admin(db: Database) -> None:
+    """Disabled accounts, quotas, and which accounts are peer accounts (see vault/core/admin.py).
+
+    `peer` used to be read from the password hash (`!peer`); a column lets a peer account
+    get a password for HTTP (`vault passwd`) and stay its OS user's peer account.
+    """
+    db.executescript(
+        """
+        ALTER TABLE users ADD COLUMN disabled_at TEXT;      -- NULL: enabled
+        ALTER TABLE users ADD COLUMN quota INTEGER;         -- bytes; NULL: no quota
+        ALTER TABLE users ADD COLUMN peer INTEGER NOT NULL DEFAULT 0;
+        UPDATE users SET peer = 1 WHERE password_hash = '!peer';
+        """
+    )

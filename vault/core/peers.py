@@ -2,13 +2,15 @@
 
 Over the daemon's Unix socket the kernel says who is connecting (SO_PEERCRED), the way
 PostgreSQL's `peer` method works, so an OS user is logged in as the vault account of the same
-name without a password. Such an account is made on first use (`--accounts auto`) and stores
-PEER_HASH where a password hash would be. It is not an argon2 hash, so no password ever
-verifies against it (`passwords.Hasher.verify` spends the usual time and says no): nobody logs
-into a peer account by password, over the socket, over HTTP or in direct mode.
+name without a password. Such an account is made on first use (`--accounts auto`), marked
+`peer` in the users table, and stores PEER_HASH where a password hash would be. It is not an
+argon2 hash, so no password ever verifies against it (`passwords.Hasher.verify` spends the
+usual time and says no): nobody logs into a peer account by password, over the socket, over
+HTTP or in direct mode, until its OS user sets one with `vault passwd` (for HTTP); it stays
+their peer account.
 
 Peer login only ever enters a peer account whose name is exactly the OS user's. An account of
-that name with a password (made by `vault register`) is not entered: whoever registered it
+that name made by `vault register` (not marked `peer`) is not entered: whoever registered it
 knows its password, so an OS user put into it without noticing would hand them every file
 they upload. For the same reason a registration over the socket may not take the name of
 another OS user, and names are compared exactly, so OS users `alice` and `Alice` (one vault
@@ -17,12 +19,13 @@ name, ignoring case) never share an account.
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
 import sqlite3
 from dataclasses import dataclass
 
-from vault.core import clock, events
+from vault.core import clock, events, users
 from vault.core.db import write
 from vault.core.errors import NotLoggedIn, NotPermitted
 from vault.core.models import User
@@ -37,6 +40,8 @@ AUTO = "auto"
 ADMIN = "admin"
 """`--accounts admin`: no account is made on first use; only an admin may register."""
 MODES = (AUTO, ADMIN)
+ADMIN_GROUP = "vault-admin"
+"""Members of this OS group are admins of the daemon's vault (`--admin-group` changes it)."""
 
 
 @dataclass(frozen=True)
@@ -47,15 +52,28 @@ class Peer:
     name: str | None
     """The OS user name of `uid`, or None if the system has no entry for it."""
     admin: bool
-    """root, or the account the daemon runs as: both can read the vault folder anyway."""
+    """root, the account the daemon runs as (both can read the vault folder anyway), or a
+    member of the admin group (`--admin-group`)."""
 
     @classmethod
-    def from_uid(cls, uid: int) -> Peer:
+    def from_uid(cls, uid: int, admin_group: str | None = ADMIN_GROUP) -> Peer:
         try:
-            name: str | None = pwd.getpwuid(uid).pw_name
+            entry: pwd.struct_passwd | None = pwd.getpwuid(uid)
         except KeyError:
-            name = None
-        return cls(uid, name, uid in (0, os.getuid()))
+            entry = None
+        admin = uid in (0, os.getuid()) or _in_group(entry, admin_group)
+        return cls(uid, entry.pw_name if entry else None, admin)
+
+
+def _in_group(entry: pwd.struct_passwd | None, group: str | None) -> bool:
+    """Whether the OS user is a member of `group` (primary or supplementary), read now."""
+    if entry is None or not group:
+        return False
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        return False  # no such group on this machine: nobody is in it
+    return gid in os.getgrouplist(entry.pw_name, entry.pw_gid)
 
 
 def account(v: Vault, peer: Peer, mode: str) -> User:
@@ -78,27 +96,29 @@ def account(v: Vault, peer: Peer, mode: str) -> User:
             f"There is no vault account for OS user {name!r} here: ask an admin to make one, "
             "or log in with `vault login USER`"
         )
-    user_id, username, stored = row
-    if username != name or stored != PEER_HASH:
+    user_id, username, is_peer = row
+    if username != name or not is_peer:
         raise NotLoggedIn(
             f"The vault account {username!r} has a password (it is not {name!r}'s peer "
             f"account): log in with `vault login {username}`"
         )
-    return User(user_id, username)
+    user = User(user_id, username)
+    users.refuse_disabled(v, user)
+    return user
 
 
-def _by_name(v: Vault, name: str) -> tuple[int, str, str] | None:
+def _by_name(v: Vault, name: str) -> tuple[int, str, int] | None:
     return v.db.execute(
-        "SELECT id, username, password_hash FROM users WHERE username_key = ?", [name.lower()]
+        "SELECT id, username, peer FROM users WHERE username_key = ?", [name.lower()]
     ).fetchone()
 
 
-def _create(v: Vault, name: str) -> tuple[int, str, str] | None:
+def _create(v: Vault, name: str) -> tuple[int, str, int] | None:
     try:
         with write(v.db) as db:
             cur = db.execute(
-                "INSERT INTO users (username, username_key, password_hash, created_at)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO users (username, username_key, password_hash, created_at, peer)"
+                " VALUES (?, ?, ?, ?, 1)",
                 [name, name.lower(), PEER_HASH, clock.iso()],
             )
             events.record(db, cur.lastrowid, "register", detail="peer")
@@ -130,4 +150,7 @@ def _os_owner(username: str) -> int | None:
 def require_admin(peer: Peer, what: str) -> None:
     """Vault-wide upkeep over the socket is for admins: its reports name every user's files."""
     if not peer.admin:
-        raise NotPermitted(f"Only an admin may run {what} on this vault (root or its account)")
+        raise NotPermitted(
+            f"Only an admin may run {what} on this vault (root, its account, or a member of "
+            "its admin group)"
+        )

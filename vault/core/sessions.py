@@ -75,7 +75,9 @@ def resolve(v: Vault, token: str | None) -> User:
                 "UPDATE sessions SET last_seen = ? WHERE id = ?", [now, session_id]
             ),
         )
-    return User(user_id, username)
+    user = User(user_id, username)
+    users.refuse_disabled(v, user)
+    return user
 
 
 def logout(v: Vault, token: str) -> User | None:

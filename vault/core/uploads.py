@@ -12,7 +12,7 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from vault.core import clock, events, integrity
+from vault.core import clock, events, integrity, quotas
 from vault.core.db import write
 from vault.core.errors import InvalidName, SourceError
 from vault.core.files import resolve
@@ -26,6 +26,7 @@ def _commit_version(v: Vault, user: User, name: str, sha: str, size: int) -> Fil
     """Record content under a name: a new file, or a new version of the existing one."""
     now = clock.iso()
     with write(v.db) as db:
+        quotas.check(db, user, size)  # again, under the write lock: no two uploads overshoot
         row = db.execute(
             "SELECT id FROM files WHERE owner_id = ? AND name = ?", [user.id, name]
         ).fetchone()
@@ -64,12 +65,14 @@ class Upload:
         self._v = v
         self._user = user
         self._writer: ObjectWriter = v.store.writer(max_size)
+        self._allowance = quotas.Allowance(v.db, user)
 
     @property
     def size(self) -> int:
         return self._writer.size
 
     def write(self, data: bytes | memoryview) -> None:
+        self._allowance.check(self.size + len(data))
         self._writer.write(data)
 
     def commit(self) -> FileEntry:
@@ -202,6 +205,7 @@ def _upload_sized(
 ) -> FileEntry:
     """A regular file of `st.st_size` bytes: known content is only hashed, new content copied."""
     size = st.st_size
+    quotas.check(v.db, user, size)  # before a byte is read
     if _size_known(v, size):
         try:
             with _sized(fd, st):
@@ -249,8 +253,13 @@ def _unchanged(fd: int, st: os.stat_result) -> bool:
 def _upload_stream(v: Vault, user: User, fd: int, target: str, progress: Progress) -> FileEntry:
     """Bytes of unknown length, read to the end (a pipe, a device, a pseudo file)."""
     upload = Upload(v, user, target)
+
+    def watch(done: int) -> None:  # a stream over quota stops as soon as it is
+        upload._allowance.check(done)
+        progress(done)
+
     with upload:
-        upload._writer.copy_stream(fd, progress)
+        upload._writer.copy_stream(fd, watch)
         return upload.commit()
 
 

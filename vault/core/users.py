@@ -7,6 +7,7 @@ import sqlite3
 from vault.core import clock, events, throttle
 from vault.core.db import write
 from vault.core.errors import (
+    AccountDisabled,
     AmbiguousUser,
     LoginFailed,
     NoSuchUser,
@@ -83,6 +84,7 @@ def authenticate(v: Vault, username: str, password: str, client: Client | str = 
     if not isinstance(password, str) or not v.hasher.verify(stored, password):
         raise LoginFailed()  # the attempt stays counted as a failure
     user = User(row[0], row[1])
+    refuse_disabled(v, user)  # said only to whoever knows the password
     new_hash = v.hasher.hash(password) if v.hasher.needs_rehash(stored) else None
     with write(v.db) as db:
         # a trusted device's success forgives its own failures; the account's and the
@@ -92,6 +94,13 @@ def authenticate(v: Vault, username: str, password: str, client: Client | str = 
         if new_hash:
             db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, user.id])
     return user
+
+
+def refuse_disabled(v: Vault, user: User) -> None:
+    """AccountDisabled if an admin disabled the account (every way in asks this)."""
+    row = v.db.execute("SELECT disabled_at FROM users WHERE id = ?", [user.id]).fetchone()
+    if row is not None and row[0] is not None:
+        raise AccountDisabled(user.username)
 
 
 def find(v: Vault, ref: str | int) -> User:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from vault.core.errors import VaultError
 from vault.core.names import printable
-from vault.core.peers import AUTO, MODES
+from vault.core.peers import ADMIN_GROUP, AUTO, MODES
 from vault.daemon.wire import DEFAULT_SOCKET
 
 DESCRIPTION = (
@@ -47,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_address,
         help="also serve the HTTP API on HOST:PORT from this process and vault",
     )
+    parser.add_argument(
+        "--admin-group",
+        metavar="GROUP",
+        default=ADMIN_GROUP,
+        help=f"members of this OS group are admins, besides root (default: {ADMIN_GROUP})",
+    )
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -62,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     from vault.daemon import server
 
     try:
-        return server.run(args.vault, args.socket, args.user, args.accounts, args.http)
+        return server.run(
+            args.vault, args.socket, args.user, args.accounts, args.http, args.admin_group
+        )
     except VaultError as e:
         sys.stderr.write(f"vault daemon: {printable(str(e))}\n")
         return 1

@@ -18,7 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vault.core import downloads, events, files, peers, sessions, shares, upkeep, uploads, users
+from vault.core import (
+    admin,
+    downloads,
+    events,
+    files,
+    peers,
+    sessions,
+    shares,
+    upkeep,
+    uploads,
+    users,
+)
 from vault.core.errors import Cancelled, DestinationError, SourceError, VaultUnavailable
 from vault.core.models import User
 from vault.core.vault import Vault
@@ -271,6 +282,50 @@ def gc(r: Request, dry_run: bool) -> Any:
     return wire.gc_report(upkeep.gc(r.v, dry_run=dry_run))
 
 
+# -- accounts: admins' upkeep, a user's own usage and password -----------------------------------
+
+
+def _admin(r: Request, what: str) -> str:
+    """NotPermitted unless the peer is an admin; else how the audit log names them."""
+    peers.require_admin(r.peer, what)
+    return f"admin {r.peer.name or r.peer.uid}"
+
+
+def admin_users(r: Request) -> Any:
+    _admin(r, "vault admin users")
+    return wire.rows(admin.accounts(r.v))
+
+
+def admin_disable(r: Request, user: str | int) -> Any:
+    return wire.row(admin.disable(r.v, user, _admin(r, "vault admin disable")))
+
+
+def admin_enable(r: Request, user: str | int) -> Any:
+    return wire.row(admin.enable(r.v, user, _admin(r, "vault admin enable")))
+
+
+def admin_quota(r: Request, user: str | int, quota: int | None) -> Any:
+    return wire.row(admin.set_quota(r.v, user, quota, _admin(r, "vault admin quota")))
+
+
+def admin_reset_password(r: Request, user: str | int) -> Any:
+    actor = _admin(r, "vault admin reset-password")
+    with r.gate:
+        found, password = admin.reset_password(r.v, user, actor)
+    return {"user": wire.row(found), "password": password}
+
+
+def usage(r: Request) -> Any:
+    return wire.row(admin.usage(r.v, r.user()))
+
+
+def passwd(r: Request, new: str, current: str | None) -> Any:
+    user = r.user()
+    with r.gate:
+        admin.set_password(r.v, user, new, current, client=f"socket uid {r.peer.uid}")
+    return None
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 REF = (str, int)
@@ -300,6 +355,13 @@ OPS: dict[str, tuple[Callable[..., Any], dict[str, type | tuple[type, ...]]]] = 
     "latest_event_id": (latest_event_id, {}),
     "verify": (verify, {}),
     "gc": (gc, {"dry_run": bool}),
+    "admin_users": (admin_users, {}),
+    "admin_disable": (admin_disable, {"user": REF}),
+    "admin_enable": (admin_enable, {"user": REF}),
+    "admin_quota": (admin_quota, {"user": REF, "quota": OPTIONAL_INT}),
+    "admin_reset_password": (admin_reset_password, {"user": REF}),
+    "usage": (usage, {}),
+    "passwd": (passwd, {"new": str, "current": (str, type(None))}),
 }
 """Operation → (handler, its arguments and their JSON types). Nothing else is accepted."""
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vault.core.errors import VaultError, VaultUnavailable
-from vault.core.peers import Peer
+from vault.core.peers import ADMIN_GROUP, Peer
 from vault.core.vault import Vault
 from vault.daemon import handlers, system, wire
 from vault.daemon.wire import Channel, Closed, ProtocolError
@@ -45,8 +45,11 @@ class Daemon:
         owned_path: Path | None,
         stopping: threading.Event,
         web: Web | None = None,
+        admin_group: str | None = ADMIN_GROUP,
     ) -> None:
         self.v = v
+        self.admin_group = admin_group
+        """Members of this OS group are admins (`--admin-group`)."""
         self.listener = listener
         self.accounts = accounts
         self.owned_path = owned_path
@@ -116,7 +119,7 @@ class Daemon:
     def _serve(self, sock: socket.socket, uid: int) -> None:
         channel = Channel(sock, wire.MAX_REQUEST)
         try:
-            peer = Peer.from_uid(uid)
+            peer = Peer.from_uid(uid, self.admin_group)
             while True:
                 try:
                     kind, message, fds = channel.recv()
@@ -209,10 +212,12 @@ def run(
     user: str | None,
     accounts: str,
     http: tuple[str, int] | None = None,
+    admin_group: str | None = ADMIN_GROUP,
 ) -> int:
     """Start the daemon the way the issue describes; returns the exit code.
 
-    `http` (host, port) also serves the HTTP API from this process and vault.
+    `http` (host, port) also serves the HTTP API from this process and vault; members of
+    `admin_group` are admins besides root.
     """
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):  # before anyone can connect
@@ -250,4 +255,4 @@ def run(
         f"vault daemon: serving {vault_dir} on {name} as uid {os.getuid()} (pid {os.getpid()})\n"
     )
     sys.stderr.flush()
-    return Daemon(v, listener, accounts, owned_path, stopping, web).serve()
+    return Daemon(v, listener, accounts, owned_path, stopping, web, admin_group).serve()
