@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
-from vault.core import Vault, events, files, sessions
+from vault.client import VaultClient
 from vault.core.errors import NotLoggedIn, VaultError
 from vault.core.models import FileEntry, Listing, User
 from vault.format import human_size
@@ -48,11 +48,6 @@ TYPED_KEYS = frozenset(
     | {"activity", "logout", "quit"}
 )
 """Actions bound to keys that are text in the filter box (priority bindings would steal them)."""
-
-
-def change_signature(vault: Vault) -> int:
-    """The newest audit event id: every change to files, versions or shares writes one."""
-    return events.latest_id(vault.db)
 
 
 class FilesScreen(Screen[None]):
@@ -100,13 +95,13 @@ class FilesScreen(Screen[None]):
     ]
     """(action, palette title, help): the command palette lists these."""
 
-    def __init__(self, vault: Vault, user: User, token: str) -> None:
+    def __init__(self, client: VaultClient, user: User) -> None:
         super().__init__()
-        self.vault = vault
+        self.client = client
         self.user = user
-        self.token = token
         self.signature: int | None = None
-        """The change signature the shown lists were loaded at."""
+        """The vault's latest event id when the shown lists were loaded (every change to
+        files, versions or shares writes an event)."""
         self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -132,8 +127,8 @@ class FilesScreen(Screen[None]):
     def reload(self) -> None:
         """Read both lists (and the signature they match) off the event loop."""
         try:
-            signature = change_signature(self.vault)
-            listing = files.list_files(self.vault, self.user)
+            signature = self.client.latest_event_id()
+            listing = self.client.list_files()
         except VaultError as e:
             self.notify(str(e), severity="error", markup=False)
             return
@@ -156,8 +151,8 @@ class FilesScreen(Screen[None]):
     def poll(self) -> None:
         """Notice changes made by the CLI, HTTP or another TUI, and a session ended elsewhere."""
         try:
-            sessions.resolve(self.vault, self.token)
-            signature = change_signature(self.vault)
+            self.client.whoami()
+            signature = self.client.latest_event_id()
         except NotLoggedIn:
             self.post_message(LoggedOut("Your session ended (logged out elsewhere or expired)"))
             return
@@ -274,7 +269,7 @@ class FilesScreen(Screen[None]):
         self.app.exit(0)
 
     async def action_activity(self) -> None:
-        await self.app.push_screen(ActivityScreen(self.vault, self.user))
+        await self.app.push_screen(ActivityScreen(self.client))
 
     async def action_upload(self) -> None:
         def done(stored: int | None) -> None:
@@ -282,7 +277,7 @@ class FilesScreen(Screen[None]):
                 self.notify(f"Uploaded {count(stored, 'file')}")
             self.reload()
 
-        await self.app.push_screen(UploadScreen(self.vault, self.user, Path.cwd()), done)
+        await self.app.push_screen(UploadScreen(self.client, Path.cwd()), done)
 
     async def action_download(self) -> None:
         entry = self._selected()
@@ -293,12 +288,12 @@ class FilesScreen(Screen[None]):
             if path is not None:
                 self.notify(f"Saved to {path}", markup=False)
 
-        await self.app.push_screen(DownloadDialog(self.vault, self.user, entry, Path.cwd()), done)
+        await self.app.push_screen(DownloadDialog(self.client, entry, Path.cwd()), done)
 
     async def action_share(self) -> None:
         entry = self._selected()
         if entry is not None:
-            dialog = ShareDialog(self.vault, self.user, entry)
+            dialog = ShareDialog(self.client, self.user, entry)
             await self.app.push_screen(dialog, lambda _: self.reload())
 
     async def action_rename(self) -> None:
@@ -311,12 +306,12 @@ class FilesScreen(Screen[None]):
                 self.notify(f"Renamed to {renamed.name}", markup=False)
                 self.reload()
 
-        await self.app.push_screen(RenameDialog(self.vault, self.user, entry), done)
+        await self.app.push_screen(RenameDialog(self.client, entry), done)
 
     async def action_versions(self) -> None:
         entry = self._selected()
         if entry is not None:
-            await self.app.push_screen(VersionsDialog(self.vault, self.user, entry))
+            await self.app.push_screen(VersionsDialog(self.client, self.user, entry))
 
     async def action_delete(self) -> None:
         entry = self._selected()
@@ -332,7 +327,7 @@ class FilesScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="files-change")
     def _delete(self, entry: FileEntry) -> None:
         try:
-            files.delete(self.vault, self.user, entry.id)
+            self.client.delete(entry.id)
         except VaultError as e:
             self.notify(error_text(e, entry), severity="error", markup=False)
             return
@@ -348,7 +343,7 @@ class FilesScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="files-change")
     def _logout(self) -> None:
         try:
-            sessions.logout_local(self.vault)
+            self.client.logout()
         except VaultError as e:
             self.notify(str(e), severity="error", markup=False)
         self.post_message(LoggedOut())
