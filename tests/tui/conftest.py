@@ -26,6 +26,7 @@ from vault.client.local import LocalClient
 from vault.client.remote import DaemonClient
 from vault.core import Vault
 from vault.core.models import User
+from vault.tui.screens import files as files_screen
 
 
 @pytest.fixture
@@ -82,6 +83,21 @@ def client(mode: str, v: Vault, tmp_path: Path) -> Iterator[VaultClient]:
         remote.close()
         assert daemon.stop() == 0, daemon.log_text()
         assert "Traceback" not in daemon.log_text(), daemon.log_text()
+
+
+@pytest.fixture
+def other_client(mode: str, v: Vault, client: VaultClient) -> Iterator[VaultClient]:
+    """Another client of the same mode and OS user (the CLI in another terminal)."""
+    other = LocalClient(v, "cli") if mode == "direct" else DaemonClient(client.place, "cli")
+    yield other
+    if mode == "daemon":
+        other.close()  # a LocalClient's vault is the test's, closed by `v`
+
+
+@pytest.fixture(autouse=True)
+def short_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A watching thread ends this soon after its app: a test's teardown waits for it."""
+    monkeypatch.setattr(files_screen, "WAIT_SECONDS", 0.1)
 
 
 @pytest.fixture

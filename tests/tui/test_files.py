@@ -8,13 +8,19 @@ import pytest
 from textual.command import CommandList
 from textual.widgets import TabbedContent
 from textual.widgets._footer import FooterKey
-from tui.tui_support import assert_footer_fits, burst, footer_keys, settle, upload_bytes
+from tui.tui_support import (
+    assert_footer_fits,
+    burst,
+    footer_keys,
+    settle,
+    upload_bytes,
+    wait_for,
+)
 
 from vault.client import VaultClient
 from vault.core import Vault, files, shares
 from vault.core.models import User
 from vault.tui.app import make_app
-from vault.tui.screens import files as files_screen
 from vault.tui.screens.activity import ActivityScreen
 from vault.tui.screens.confirm import ConfirmDelete
 from vault.tui.screens.files import FilesScreen
@@ -198,7 +204,8 @@ async def test_shared_tab_offers_only_what_applies(client: VaultClient, seeded: 
 async def test_messages_name_the_file_not_its_id(
     client: VaultClient, seeded: Vault, alice: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(files_screen, "POLL_SECONDS", 3600)  # the stale row stays listed
+    # no live reload: the stale row stays listed
+    monkeypatch.setattr(FilesScreen, "watch_changes", lambda self, shown: None)
     app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
@@ -253,30 +260,26 @@ async def test_activity_log(client: VaultClient, seeded: Vault) -> None:
         assert isinstance(app.screen, FilesScreen)
 
 
-async def test_changes_elsewhere_show_on_refresh_and_poll(
-    client: VaultClient, seeded: Vault, alice: User, tmp_path: Path
+async def test_changes_elsewhere_appear_without_a_key(
+    client: VaultClient, other_client: VaultClient, seeded: Vault, alice: User, tmp_path: Path
 ) -> None:
     app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        upload_bytes(seeded, alice, tmp_path, "from-cli.txt", b"cli")  # another client
-        await pilot.press("ctrl+r")
-        await settle(app, pilot)
-        assert "from-cli.txt" in names(app)
-        files.delete(seeded, alice, "from-cli.txt")
-        app.screen.poll()  # what the timer runs every few seconds
-        await settle(app, pilot)
-        assert "from-cli.txt" not in names(app)
         shown: list[object] = []  # every reload ends in _show: count them
         real_show = app.screen._show
         app.screen._show = lambda *args: (shown.append(args), real_show(*args))
-        app.screen.poll()  # nothing changed: no reload
+        src = tmp_path / "from-cli.txt"
+        src.write_bytes(b"cli")
+        other_client.upload(src)  # `vault upload` in another terminal
+        await wait_for(pilot, lambda: "from-cli.txt" in names(app), "the upload to be listed")
+        other_client.delete("from-cli.txt")
+        await wait_for(pilot, lambda: "from-cli.txt" not in names(app), "the delete to show")
         await settle(app, pilot)
-        assert shown == []
-        upload_bytes(seeded, alice, tmp_path, "later.txt", b"l")
-        app.screen.poll()  # a change: exactly one reload (so the count above can see one)
-        await settle(app, pilot)
-        assert len(shown) == 1 and "later.txt" in names(app)
+        assert len(shown) == 2  # one reload per change, none while nothing changes
+        upload_bytes(seeded, alice, tmp_path, "later.txt", b"l")  # through the core
+        await pilot.press("ctrl+r")  # a reload by hand still works
+        await wait_for(pilot, lambda: "later.txt" in names(app), "the reload")
 
 
 async def test_command_palette_runs_actions(client: VaultClient, seeded: Vault) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from support import ALICE_PW
-from tui.tui_support import burst, settle
+from tui.tui_support import burst, settle, wait_for
 
 from vault.client import VaultClient
 from vault.core import Vault, sessions, throttle, users
@@ -162,9 +162,7 @@ async def test_session_revoked_elsewhere_returns_to_login(
         await settle(app, pilot)
         assert isinstance(app.screen, FilesScreen)
         sessions.revoke(v, alice)  # e.g. `vault sessions revoke --all` in another terminal
-        app.screen.poll()
-        await settle(app, pilot)
-        assert isinstance(app.screen, LoginScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), "the login screen")
 
 
 async def test_register_form_fits_80x24(client: VaultClient, v: Vault) -> None:

@@ -51,12 +51,6 @@ class VaultApp(App[int]):
         if message.reason:
             self.notify(message.reason, severity="warning", markup=False)
 
-    def on_app_focus(self) -> None:
-        """Coming back to the terminal: show what changed meanwhile."""
-        for screen in self.screen_stack:
-            if isinstance(screen, FilesScreen):
-                screen.poll()
-
 
 def make_app(client: VaultClient | Vault) -> VaultApp:
     """The app for a client (the CLI and the tests both build it here).

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from vault.client import VaultClient
 from vault.core.errors import NotLoggedIn, VaultError
@@ -29,11 +30,13 @@ from vault.tui.widgets.file_table import FileTable
 from vault.tui.widgets.key_bar import KeyBar
 from vault.tui.wording import count, error_text
 
-POLL_SECONDS = 3.0
-"""How often to look for changes made by other clients (one cheap query)."""
+WAIT_SECONDS = 1.0
+"""How long one wait for a change lasts. A change ends it at once; the next wait starts at
+once too, so this only bounds how long a quit waits for the watching thread."""
 FILTER_DELAY = 0.12
 """Filter after typing pauses this long, so a burst of keys costs one pass over the rows."""
 
+SESSION_ENDED = "Your session ended (logged out elsewhere or expired)"
 EMPTY_OWN = "No files yet. Press u to upload your first file."
 EMPTY_OWN_BUT_SHARED = "No files of your own yet (u uploads). {shared} with you: press Tab."
 EMPTY_SHARED = "Nothing is shared with you yet. Files others share with you appear here."
@@ -119,7 +122,6 @@ class FilesScreen(Screen[None]):
         self.sub_title = self.user.username
         self.query_one("#filter").display = False
         self.reload()
-        self.set_interval(POLL_SECONDS, self.poll)
 
     # -- loading --------------------------------------------------------------------------------
 
@@ -129,6 +131,9 @@ class FilesScreen(Screen[None]):
         try:
             signature = self.client.latest_event_id()
             listing = self.client.list_files()
+        except NotLoggedIn:
+            self.post_message(LoggedOut(SESSION_ENDED))
+            return
         except VaultError as e:
             self.notify(str(e), severity="error", markup=False)
             return
@@ -146,21 +151,25 @@ class FilesScreen(Screen[None]):
             table = self.query_one(f"#{table_id}", FileTable)
             table.set_entries(entries)
         self._update_status()
+        self.watch_changes(signature)
 
-    @work(thread=True, exclusive=True, group="files-poll")
-    def poll(self) -> None:
-        """Notice changes made by the CLI, HTTP or another TUI, and a session ended elsewhere."""
-        try:
-            self.client.whoami()
-            signature = self.client.latest_event_id()
-        except NotLoggedIn:
-            self.post_message(LoggedOut("Your session ended (logged out elsewhere or expired)"))
-            return
-        except VaultError as e:
-            self.notify(str(e), severity="error", markup=False)
-            return
-        if signature != self.signature:
-            self.app.call_from_thread(self.reload)
+    @work(thread=True, exclusive=True, group="files-watch")
+    def watch_changes(self, shown: int) -> None:
+        """Reload as soon as the vault changes past what is shown (the CLI, HTTP or another
+        TUI wrote), and notice a session ended elsewhere. Each load starts a new watch."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            try:
+                latest = self.client.wait_for_change(shown, WAIT_SECONDS)
+            except NotLoggedIn:
+                self.post_message(LoggedOut(SESSION_ENDED))
+                return
+            except VaultError as e:  # the daemon went away: Ctrl+R tries again
+                self.notify(str(e), severity="error", markup=False)
+                return
+            if latest > shown and not worker.is_cancelled:
+                self.app.call_from_thread(self.reload)
+                return
 
     # -- what is selected -----------------------------------------------------------------------
 
