@@ -45,6 +45,8 @@ class VaultApp(App[int]):
             self.switch_screen(FilesScreen(self.client, message.user))
 
     def on_logged_out(self, message: LoggedOut) -> None:
+        if isinstance(self.screen, LoginScreen):
+            return  # already out: the watch and a reload can both notice a session ended
         while len(self.screen_stack) > 2:  # close dialogs above the files screen
             self.pop_screen()
         self.switch_screen(LoginScreen(self.client))

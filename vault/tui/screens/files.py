@@ -162,10 +162,12 @@ class FilesScreen(Screen[None]):
             try:
                 latest = self.client.wait_for_change(shown, WAIT_SECONDS)
             except NotLoggedIn:
-                self.post_message(LoggedOut(SESSION_ENDED))
+                if not worker.is_cancelled:  # a newer watch (or the reload) tells it
+                    self.post_message(LoggedOut(SESSION_ENDED))
                 return
             except VaultError as e:  # the daemon went away: Ctrl+R tries again
-                self.notify(str(e), severity="error", markup=False)
+                if not worker.is_cancelled:
+                    self.notify(str(e), severity="error", markup=False)
                 return
             if latest > shown and not worker.is_cancelled:
                 self.app.call_from_thread(self.reload)
