@@ -8,12 +8,19 @@ import pytest
 from textual.command import CommandList
 from textual.widgets import TabbedContent
 from textual.widgets._footer import FooterKey
-from tui.tui_support import assert_footer_fits, burst, footer_keys, settle, upload_bytes
+from tui.tui_support import (
+    assert_footer_fits,
+    burst,
+    footer_keys,
+    settle,
+    upload_bytes,
+    wait_for,
+)
 
+from vault.client import VaultClient
 from vault.core import Vault, files, shares
 from vault.core.models import User
 from vault.tui.app import make_app
-from vault.tui.screens import files as files_screen
 from vault.tui.screens.activity import ActivityScreen
 from vault.tui.screens.confirm import ConfirmDelete
 from vault.tui.screens.files import FilesScreen
@@ -37,8 +44,8 @@ def seeded(v: Vault, alice: User, bob: User, tmp_path: Path, alice_session: str)
     return v
 
 
-async def test_lists_own_and_shared_files(seeded: Vault) -> None:
-    app = make_app(seeded)
+async def test_lists_own_and_shared_files(client: VaultClient, seeded: Vault) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, FilesScreen)
@@ -51,8 +58,10 @@ async def test_lists_own_and_shared_files(seeded: Vault) -> None:
         assert app.screen.query_one("#shared", FileTable).current.owner == "bob"
 
 
-async def test_tab_and_arrows_switch_tabs_and_the_footer_says_so(seeded: Vault) -> None:
-    app = make_app(seeded)
+async def test_tab_and_arrows_switch_tabs_and_the_footer_says_so(
+    client: VaultClient, seeded: Vault
+) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         tabs = app.screen.query_one(TabbedContent)
@@ -69,11 +78,11 @@ async def test_tab_and_arrows_switch_tabs_and_the_footer_says_so(seeded: Vault) 
 
 
 async def test_footer_shows_every_key_at_80x24_and_counts_read_right(
-    v: Vault, alice: User, bob: User, tmp_path: Path, alice_session: str
+    client: VaultClient, v: Vault, alice: User, bob: User, tmp_path: Path, alice_session: str
 ) -> None:
     upload_bytes(v, alice, tmp_path, "notes.txt", b"n" * 10)
     shares.share(v, bob, upload_bytes(v, bob, tmp_path, "bob-plan.md", b"plan"), "alice")
-    app = make_app(v)
+    app = make_app(client)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         keys = footer_keys(app)
@@ -94,8 +103,10 @@ async def test_footer_shows_every_key_at_80x24_and_counts_read_right(
         )
 
 
-async def test_empty_list_says_how_to_upload(v: Vault, alice_session: str) -> None:
-    app = make_app(v)
+async def test_empty_list_says_how_to_upload(
+    client: VaultClient, v: Vault, alice_session: str
+) -> None:
+    app = make_app(client)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         table = app.screen.query_one("#own", FileTable)
@@ -107,10 +118,10 @@ async def test_empty_list_says_how_to_upload(v: Vault, alice_session: str) -> No
 
 
 async def test_empty_list_of_a_recipient_points_at_the_shared_tab(
-    v: Vault, alice: User, bob: User, tmp_path: Path, alice_session: str
+    client: VaultClient, v: Vault, alice: User, bob: User, tmp_path: Path, alice_session: str
 ) -> None:
     shares.share(v, bob, upload_bytes(v, bob, tmp_path, "bob-plan.md", b"plan"), "alice")
-    app = make_app(v)
+    app = make_app(client)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         hint = app.screen.query_one("#own", FileTable).render_line(2).text
@@ -118,8 +129,8 @@ async def test_empty_list_of_a_recipient_points_at_the_shared_tab(
         assert "No files yet" not in hint
 
 
-async def test_filter_narrows_and_escape_clears(seeded: Vault) -> None:
-    app = make_app(seeded)
+async def test_filter_narrows_and_escape_clears(client: VaultClient, seeded: Vault) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("slash")
@@ -141,8 +152,8 @@ async def test_filter_narrows_and_escape_clears(seeded: Vault) -> None:
         assert app.focused is app.screen.query_one("#own")
 
 
-async def test_sort_by_key_and_by_header_click(seeded: Vault) -> None:
-    app = make_app(seeded)
+async def test_sort_by_key_and_by_header_click(client: VaultClient, seeded: Vault) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("o")  # next column: size
@@ -153,8 +164,8 @@ async def test_sort_by_key_and_by_header_click(seeded: Vault) -> None:
         assert names(app) == ["notes.txt", "report.pdf", "Zebra.png"]
 
 
-async def test_delete_asks_first(seeded: Vault, alice: User) -> None:
-    app = make_app(seeded)
+async def test_delete_asks_first(client: VaultClient, seeded: Vault, alice: User) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("down", "x")  # report.pdf
@@ -168,8 +179,8 @@ async def test_delete_asks_first(seeded: Vault, alice: User) -> None:
         assert [e.name for e in files.list_files(seeded, alice).own] == ["notes.txt", "Zebra.png"]
 
 
-async def test_shared_tab_offers_only_what_applies(seeded: Vault) -> None:
-    app = make_app(seeded)
+async def test_shared_tab_offers_only_what_applies(client: VaultClient, seeded: Vault) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         assert {"s", "x", "r", "v", "d"} <= set(footer_keys(app))
@@ -191,10 +202,11 @@ async def test_shared_tab_offers_only_what_applies(seeded: Vault) -> None:
 
 
 async def test_messages_name_the_file_not_its_id(
-    seeded: Vault, alice: User, monkeypatch: pytest.MonkeyPatch
+    client: VaultClient, seeded: Vault, alice: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(files_screen, "POLL_SECONDS", 3600)  # the stale row stays listed
-    app = make_app(seeded)
+    # no live reload: the stale row stays listed
+    monkeypatch.setattr(FilesScreen, "watch_changes", lambda self, shown: None)
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         files.delete(seeded, alice, "notes.txt")  # elsewhere, before the list refreshes
@@ -213,8 +225,8 @@ async def test_messages_name_the_file_not_its_id(
         assert not any("File " in m or "vault ls" in m for m in messages)
 
 
-async def test_rename(seeded: Vault, alice: User) -> None:
-    app = make_app(seeded)
+async def test_rename(client: VaultClient, seeded: Vault, alice: User) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("r")  # notes.txt
@@ -234,8 +246,8 @@ async def test_rename(seeded: Vault, alice: User) -> None:
         assert files.resolve(seeded, alice, "journal.txt").size == 10
 
 
-async def test_activity_log(seeded: Vault) -> None:
-    app = make_app(seeded)
+async def test_activity_log(client: VaultClient, seeded: Vault) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("g")
@@ -248,34 +260,30 @@ async def test_activity_log(seeded: Vault) -> None:
         assert isinstance(app.screen, FilesScreen)
 
 
-async def test_changes_elsewhere_show_on_refresh_and_poll(
-    seeded: Vault, alice: User, tmp_path: Path
+async def test_changes_elsewhere_appear_without_a_key(
+    client: VaultClient, other_client: VaultClient, seeded: Vault, alice: User, tmp_path: Path
 ) -> None:
-    app = make_app(seeded)
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        upload_bytes(seeded, alice, tmp_path, "from-cli.txt", b"cli")  # another client
-        await pilot.press("ctrl+r")
-        await settle(app, pilot)
-        assert "from-cli.txt" in names(app)
-        files.delete(seeded, alice, "from-cli.txt")
-        app.screen.poll()  # what the timer runs every few seconds
-        await settle(app, pilot)
-        assert "from-cli.txt" not in names(app)
         shown: list[object] = []  # every reload ends in _show: count them
         real_show = app.screen._show
         app.screen._show = lambda *args: (shown.append(args), real_show(*args))
-        app.screen.poll()  # nothing changed: no reload
+        src = tmp_path / "from-cli.txt"
+        src.write_bytes(b"cli")
+        other_client.upload(src)  # `vault upload` in another terminal
+        await wait_for(pilot, lambda: "from-cli.txt" in names(app), "the upload to be listed")
+        other_client.delete("from-cli.txt")
+        await wait_for(pilot, lambda: "from-cli.txt" not in names(app), "the delete to show")
         await settle(app, pilot)
-        assert shown == []
-        upload_bytes(seeded, alice, tmp_path, "later.txt", b"l")
-        app.screen.poll()  # a change: exactly one reload (so the count above can see one)
-        await settle(app, pilot)
-        assert len(shown) == 1 and "later.txt" in names(app)
+        assert len(shown) == 2  # one reload per change, none while nothing changes
+        upload_bytes(seeded, alice, tmp_path, "later.txt", b"l")  # through the core
+        await pilot.press("ctrl+r")  # a reload by hand still works
+        await wait_for(pilot, lambda: "later.txt" in names(app), "the reload")
 
 
-async def test_command_palette_runs_actions(seeded: Vault) -> None:
-    app = make_app(seeded)
+async def test_command_palette_runs_actions(client: VaultClient, seeded: Vault) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("ctrl+p")  # the command palette

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from tui.tui_support import settle
 
+from vault.client import VaultClient
 from vault.core import Vault
 from vault.core.db import write
 from vault.core.models import User
@@ -33,9 +34,11 @@ def seed_rows(v: Vault, owner: User) -> None:
         )
 
 
-async def test_100k_files_load_and_filter(v: Vault, alice: User, alice_session: str) -> None:
+async def test_100k_files_load_and_filter(
+    client: VaultClient, v: Vault, alice: User, alice_session: str
+) -> None:
     seed_rows(v, alice)
-    app = make_app(v)
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         table = app.screen.query_one("#own", FileTable)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from support import ALICE_PW
-from tui.tui_support import burst, settle
+from tui.tui_support import burst, settle, wait_for
 
+from vault.client import VaultClient
 from vault.core import Vault, sessions, throttle, users
 from vault.core.errors import NoSuchUser, NotLoggedIn
 from vault.core.models import User
@@ -20,8 +21,8 @@ def error_text(app) -> str:
     return str(app.screen.query_one("#login-error").render())
 
 
-async def test_register_opens_files_and_saves_session(v: Vault) -> None:
-    app = make_app(v)
+async def test_register_opens_files_and_saves_session(client: VaultClient, v: Vault) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, LoginScreen)
@@ -31,33 +32,36 @@ async def test_register_opens_files_and_saves_session(v: Vault) -> None:
         assert isinstance(app.screen, FilesScreen)
         assert app.screen.sub_title == "han"
         assert users.find(v, "han").username == "han"
-        assert sessions.current_user(v)[0].username == "han"
+        assert sessions.load_token(client.place) is not None
+        assert client.whoami().username == "han"
 
 
-async def test_login(v: Vault, alice: User) -> None:
-    app = make_app(v)
+async def test_login(client: VaultClient, v: Vault, alice: User) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.click("#username")
         burst(app, [*"alice", "enter", *ALICE_PW, "enter"])  # Enter moves on, too
         await settle(app, pilot)
         assert isinstance(app.screen, FilesScreen)
         assert app.screen.user == alice
-        assert sessions.load_token(v) is not None
+        assert sessions.load_token(client.place) is not None
 
 
-async def test_wrong_password_shows_inline_and_keeps_focus(v: Vault, alice: User) -> None:
-    app = make_app(v)
+async def test_wrong_password_shows_inline_and_keeps_focus(
+    client: VaultClient, v: Vault, alice: User
+) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         burst(app, [*"alice", "tab", *"not-her-password", "enter"])
         await settle(app, pilot)
         assert isinstance(app.screen, LoginScreen)
         assert "Wrong username or password" in error_text(app)
         assert app.focused is app.screen.query_one("#password")
-        assert sessions.load_token(v) is None
+        assert sessions.load_token(client.place) is None
 
 
-async def test_register_errors_inline(v: Vault, alice: User) -> None:
-    app = make_app(v)
+async def test_register_errors_inline(client: VaultClient, v: Vault, alice: User) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("ctrl+n")
         burst(app, [*"ALICE", "tab", *"whatever1", "tab", *"whatever1", "enter"])  # taken
@@ -79,8 +83,8 @@ async def test_register_errors_inline(v: Vault, alice: User) -> None:
         assert isinstance(app.screen, LoginScreen)
 
 
-async def test_register_asks_twice_and_refuses_a_mismatch(v: Vault) -> None:
-    app = make_app(v)
+async def test_register_asks_twice_and_refuses_a_mismatch(client: VaultClient, v: Vault) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         assert not app.screen.query_one("#repeat").display  # logging in: one password
         await pilot.press("ctrl+n")
@@ -100,8 +104,8 @@ async def test_register_asks_twice_and_refuses_a_mismatch(v: Vault) -> None:
         assert users.find(v, "han").username == "han"
 
 
-async def test_too_many_attempts(v: Vault, alice: User) -> None:
-    app = make_app(v)
+async def test_too_many_attempts(client: VaultClient, v: Vault, alice: User) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         burst(app, [*"alice", "tab"])
         for _ in range(throttle.ACCOUNT_FREE):
@@ -115,8 +119,10 @@ async def test_too_many_attempts(v: Vault, alice: User) -> None:
         assert isinstance(app.screen, LoginScreen)
 
 
-async def test_typing_ahead_lands_in_the_right_fields(v: Vault, alice: User) -> None:
-    app = make_app(v)
+async def test_typing_ahead_lands_in_the_right_fields(
+    client: VaultClient, v: Vault, alice: User
+) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         burst(app, [*"alice", "tab", *ALICE_PW, "enter"])
         await settle(app, pilot)
@@ -124,16 +130,18 @@ async def test_typing_ahead_lands_in_the_right_fields(v: Vault, alice: User) -> 
         assert app.screen.user.username == "alice"
 
 
-async def test_session_kept_across_restarts_then_logout(v: Vault, alice: User) -> None:
-    app = make_app(v)
+async def test_session_kept_across_restarts_then_logout(
+    client: VaultClient, v: Vault, alice: User
+) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         burst(app, [*"alice", "tab", *ALICE_PW, "enter"])
         await settle(app, pilot)
         assert isinstance(app.screen, FilesScreen)
-    token = sessions.load_token(v)
+    token = sessions.load_token(client.place)
     assert token is not None
 
-    app = make_app(v)  # a new run: straight to the files
+    app = make_app(client)  # a new run: straight to the files
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, FilesScreen)
@@ -141,26 +149,24 @@ async def test_session_kept_across_restarts_then_logout(v: Vault, alice: User) -
         await pilot.press("l")  # log out
         await settle(app, pilot)
         assert isinstance(app.screen, LoginScreen)
-    assert sessions.load_token(v) is None
+    assert sessions.load_token(client.place) is None
     with pytest.raises(NotLoggedIn):
         sessions.resolve(v, token)
 
 
 async def test_session_revoked_elsewhere_returns_to_login(
-    v: Vault, alice: User, alice_session: str
+    client: VaultClient, v: Vault, alice: User, alice_session: str
 ) -> None:
-    app = make_app(v)
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, FilesScreen)
         sessions.revoke(v, alice)  # e.g. `vault sessions revoke --all` in another terminal
-        app.screen.poll()
-        await settle(app, pilot)
-        assert isinstance(app.screen, LoginScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), "the login screen")
 
 
-async def test_register_form_fits_80x24(v: Vault) -> None:
-    app = make_app(v)
+async def test_register_form_fits_80x24(client: VaultClient, v: Vault) -> None:
+    app = make_app(client)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("ctrl+n")
         await pilot.pause()

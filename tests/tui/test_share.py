@@ -8,7 +8,8 @@ import pytest
 from support import BOB_PW
 from tui.tui_support import burst, settle, upload_bytes
 
-from vault.core import Vault, sessions, shares, users
+from vault.client import VaultClient
+from vault.core import Vault, shares, users
 from vault.core.models import User
 from vault.tui.app import make_app
 from vault.tui.screens.files import FilesScreen
@@ -19,11 +20,11 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_share_then_bob_sees_it_then_revoke(
-    v: Vault, alice: User, bob: User, alice_session: str, tmp_path: Path
+    client: VaultClient, v: Vault, alice: User, bob: User, alice_session: str, tmp_path: Path
 ) -> None:
     users.register(v, "bobby", "bobby-password")
     file_id = upload_bytes(v, alice, tmp_path, "plan.md", b"the plan")
-    app = make_app(v)
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("s")
@@ -52,9 +53,8 @@ async def test_share_then_bob_sees_it_then_revoke(
         shared = app.screen.query_one("#shared", FileTable)
         assert [(e.name, e.owner) for e in shared.rows] == [("plan.md", "alice")]
 
-    _, token = sessions.login(v, "alice", "alice-password", client="tui")
-    sessions.save_token(v, token, "alice")
-    app = make_app(v)
+    client.login("alice", "alice-password")
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("s")

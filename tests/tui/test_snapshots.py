@@ -1,5 +1,8 @@
 """What the main screens look like, with seeded data and a frozen clock.
 
+Direct mode only: the clock is frozen in this process, which a daemon's is not; what the
+screens show in either mode is the same data (the other TUI tests run in both modes).
+
 Regenerate with `pytest tests/tui/test_snapshots.py --snapshot-update` and review the SVGs.
 """
 
@@ -8,14 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import ALICE_PW
 from textual.pilot import Pilot
 from tui.tui_support import settle, upload_bytes
 
-from vault.core import Vault, clock, shares, users
+from vault.client.local import LocalClient
+from vault.core import Vault, clock, sessions, shares, users
 from vault.core.models import User
-from vault.tui.app import make_app
+from vault.tui.app import VaultApp, make_app
 
 FROZEN = 1795000000.0  # 2026-11-18 ...: every stored timestamp is this
+
+
+def direct(v: Vault) -> VaultApp:
+    return make_app(LocalClient(v, "tui"))
 
 
 @pytest.fixture
@@ -24,7 +33,8 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def seeded(frozen: None, v: Vault, alice: User, bob: User, tmp_path: Path, alice_session: str):
+def seeded(frozen: None, v: Vault, alice: User, bob: User, tmp_path: Path):
+    sessions.login_local(v, "alice", ALICE_PW, "tui")  # the app opens on her files
     users.register(v, "carol", "carol-password")
     report = upload_bytes(v, alice, tmp_path, "Quarterly report.pdf", b"r" * 2_400_000)
     upload_bytes(v, alice, tmp_path, "notes.txt", b"n" * 1200)
@@ -41,10 +51,10 @@ class TestLogin:
         async def type_name(pilot: Pilot) -> None:
             await pilot.press(*"han", "tab")  # the username, then on to the password
 
-        assert snap_compare(make_app(v), run_before=type_name, terminal_size=(100, 30))
+        assert snap_compare(direct(v), run_before=type_name, terminal_size=(100, 30))
 
     def test_login_at_80x24(self, frozen: None, v: Vault, snap_compare) -> None:
-        assert snap_compare(make_app(v), terminal_size=(80, 24))
+        assert snap_compare(direct(v), terminal_size=(80, 24))
 
 
 class TestFiles:
@@ -52,13 +62,13 @@ class TestFiles:
         async def loaded(pilot: Pilot) -> None:
             await settle(pilot.app, pilot)
 
-        assert snap_compare(make_app(seeded), run_before=loaded, terminal_size=(100, 30))
+        assert snap_compare(direct(seeded), run_before=loaded, terminal_size=(100, 30))
 
     def test_files_at_80x24(self, seeded: Vault, snap_compare) -> None:
         async def loaded(pilot: Pilot) -> None:
             await settle(pilot.app, pilot)
 
-        assert snap_compare(make_app(seeded), run_before=loaded, terminal_size=(80, 24))
+        assert snap_compare(direct(seeded), run_before=loaded, terminal_size=(80, 24))
 
 
 class TestShare:
@@ -70,7 +80,7 @@ class TestShare:
             await pilot.press("b")  # completion: bob
             await settle(pilot.app, pilot)
 
-        assert snap_compare(make_app(seeded), run_before=open_share, terminal_size=(100, 30))
+        assert snap_compare(direct(seeded), run_before=open_share, terminal_size=(100, 30))
 
 
 class TestUpload:
@@ -83,7 +93,7 @@ class TestUpload:
             await pilot.press("down", "down", "space")  # mark report.pdf
             await settle(pilot.app, pilot)
 
-        assert snap_compare(make_app(seeded), run_before=mark_two, terminal_size=(100, 30))
+        assert snap_compare(direct(seeded), run_before=mark_two, terminal_size=(100, 30))
 
     def test_upload_at_80x24(self, seeded: Vault, local: Path, snap_compare) -> None:
         async def open_browser(pilot: Pilot) -> None:
@@ -93,4 +103,4 @@ class TestUpload:
             await pilot.press("down", "space")  # mark notes.txt
             await settle(pilot.app, pilot)
 
-        assert snap_compare(make_app(seeded), run_before=open_browser, terminal_size=(80, 24))
+        assert snap_compare(direct(seeded), run_before=open_browser, terminal_size=(80, 24))

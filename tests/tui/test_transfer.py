@@ -9,7 +9,8 @@ from support import BOB_PW
 from textual.widgets import Static
 from tui.tui_support import assert_footer_fits, burst, footer_keys, settle, upload_bytes
 
-from vault.core import Vault, files, sessions, shares
+from vault.client import VaultClient
+from vault.core import Vault, files, shares
 from vault.core.models import User
 from vault.tui.app import make_app
 from vault.tui.screens.download import DownloadDialog
@@ -27,9 +28,9 @@ def own_names(app) -> list[str]:
 
 
 async def test_upload_several_marked_in_the_browser(
-    v: Vault, alice: User, alice_session: str, local: Path
+    client: VaultClient, v: Vault, alice: User, alice_session: str, local: Path
 ) -> None:
-    app = make_app(v)
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("u")
@@ -52,12 +53,12 @@ async def test_upload_several_marked_in_the_browser(
 
 
 async def test_upload_a_typed_path(
-    v: Vault, alice: User, alice_session: str, local: Path, tmp_path: Path
+    client: VaultClient, v: Vault, alice: User, alice_session: str, local: Path, tmp_path: Path
 ) -> None:
     elsewhere = tmp_path / "elsewhere" / "budget 2026.csv"
     elsewhere.parent.mkdir()
     elsewhere.write_text("a,b\n1,2\n")
-    app = make_app(v)
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("u")
@@ -76,10 +77,10 @@ async def test_upload_a_typed_path(
 
 
 async def test_download_never_overwrites_and_reports_bad_folder(
-    v: Vault, alice: User, alice_session: str, local: Path, tmp_path: Path
+    client: VaultClient, v: Vault, alice: User, alice_session: str, local: Path, tmp_path: Path
 ) -> None:
     upload_bytes(v, alice, tmp_path, "notes.txt", b"from the vault")
-    app = make_app(v)
+    app = make_app(client)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await settle(app, pilot)
         await pilot.press("d")
@@ -113,11 +114,11 @@ async def test_download_never_overwrites_and_reports_bad_folder(
 
 
 async def test_versions_download_an_old_one(
-    v: Vault, alice: User, alice_session: str, local: Path, tmp_path: Path
+    client: VaultClient, v: Vault, alice: User, alice_session: str, local: Path, tmp_path: Path
 ) -> None:
     upload_bytes(v, alice, tmp_path, "plan.md", b"first draft")
     upload_bytes(v, alice, tmp_path, "plan.md", b"second, longer draft")
-    app = make_app(v)
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("v")
@@ -135,9 +136,9 @@ async def test_versions_download_an_old_one(
 
 
 async def test_upload_footer_fits_80x24(
-    v: Vault, alice: User, alice_session: str, local: Path
+    client: VaultClient, v: Vault, alice: User, alice_session: str, local: Path
 ) -> None:
-    app = make_app(v)
+    app = make_app(client)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("u")
@@ -147,14 +148,13 @@ async def test_upload_footer_fits_80x24(
 
 
 async def test_a_recipient_sees_only_the_current_version(
-    v: Vault, alice: User, bob: User, tmp_path: Path
+    client: VaultClient, v: Vault, alice: User, bob: User, tmp_path: Path
 ) -> None:
     file_id = upload_bytes(v, alice, tmp_path, "plan.md", b"first draft")
     upload_bytes(v, alice, tmp_path, "plan.md", b"second, longer draft")
     shares.share(v, alice, file_id, "bob")
-    _, token = sessions.login(v, "bob", BOB_PW, client="tui")
-    sessions.save_token(v, token, "bob")
-    app = make_app(v)
+    client.login("bob", BOB_PW)
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("tab", "v")  # the shared tab: plan.md from alice
@@ -167,9 +167,9 @@ async def test_a_recipient_sees_only_the_current_version(
 
 
 async def test_upload_reports_a_failed_file_and_stores_the_rest(
-    v: Vault, alice: User, alice_session: str, local: Path
+    client: VaultClient, v: Vault, alice: User, alice_session: str, local: Path
 ) -> None:
-    app = make_app(v)
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("u")

@@ -12,6 +12,7 @@ import pytest
 from textual.widgets import Footer
 from tui.tui_support import burst, settle, upload_bytes
 
+from vault.client import VaultClient
 from vault.core import Vault, files, shares
 from vault.core.models import User
 from vault.tui.app import make_app
@@ -34,8 +35,8 @@ def own_names(app) -> list[str]:
     return [e.name for e in app.screen.query_one("#own", FileTable).rows]
 
 
-async def test_rename_typed_ahead(seeded: Vault, alice: User) -> None:
-    app = make_app(seeded)
+async def test_rename_typed_ahead(client: VaultClient, seeded: Vault, alice: User) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         burst(app, ["r", *"journal.txt", "enter"])  # notes.txt; its name is selected: replaced
@@ -44,8 +45,10 @@ async def test_rename_typed_ahead(seeded: Vault, alice: User) -> None:
         assert own_names(app) == ["journal.txt", "report.pdf"]
 
 
-async def test_keys_after_closing_a_dialog_reach_the_screen(seeded: Vault) -> None:
-    app = make_app(seeded)
+async def test_keys_after_closing_a_dialog_reach_the_screen(
+    client: VaultClient, seeded: Vault
+) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         burst(app, ["x", "n", "v", "escape", "r", *"journal.txt", "enter"])  # notes.txt
@@ -54,8 +57,10 @@ async def test_keys_after_closing_a_dialog_reach_the_screen(seeded: Vault) -> No
         assert own_names(app) == ["journal.txt", "report.pdf"]
 
 
-async def test_move_then_delete_typed_ahead(seeded: Vault, alice: User) -> None:
-    app = make_app(seeded)
+async def test_move_then_delete_typed_ahead(
+    client: VaultClient, seeded: Vault, alice: User
+) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         burst(app, ["down", "x", "y"])  # report.pdf: the cursor moves before x acts
@@ -64,8 +69,8 @@ async def test_move_then_delete_typed_ahead(seeded: Vault, alice: User) -> None:
         assert [e.name for e in files.list_files(seeded, alice).own] == ["notes.txt"]
 
 
-async def test_share_typed_ahead(seeded: Vault, alice: User) -> None:
-    app = make_app(seeded)
+async def test_share_typed_ahead(client: VaultClient, seeded: Vault, alice: User) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         burst(app, ["s", *"bob", "enter"])
@@ -74,8 +79,10 @@ async def test_share_typed_ahead(seeded: Vault, alice: User) -> None:
         assert app.screen.query_one("#recipient").value == ""
 
 
-async def test_versions_then_download_typed_ahead(seeded: Vault, local: Path) -> None:
-    app = make_app(seeded)
+async def test_versions_then_download_typed_ahead(
+    client: VaultClient, seeded: Vault, local: Path
+) -> None:
+    app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("down", "v")  # report.pdf, two versions
@@ -86,8 +93,10 @@ async def test_versions_then_download_typed_ahead(seeded: Vault, local: Path) ->
         assert (local / "report (1).pdf").read_bytes() == b"r" * 3000
 
 
-async def test_a_dialog_footer_covers_the_two_row_footer(seeded: Vault) -> None:
-    app = make_app(seeded)
+async def test_a_dialog_footer_covers_the_two_row_footer(
+    client: VaultClient, seeded: Vault
+) -> None:
+    app = make_app(client)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         beneath = app.screen.query_one(Footer).region

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import events
@@ -13,12 +15,27 @@ from textual.worker import WorkerCancelled
 from vault.core import Vault, uploads
 from vault.core.models import User
 
+FOREVER = frozenset({"_loader", "files-watch"})
+"""Worker groups that run until something happens, not until their work is done."""
+DEADLINE = 60.0
+"""Seconds an awaited condition may take before the test fails (never hangs)."""
+
+
+async def wait_for(pilot: Pilot[object], condition: Callable[[], object], what: str) -> None:
+    """Let the app run until `condition` holds; fail saying `what` after DEADLINE seconds."""
+    end = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
 
 async def settle(app: App[object], pilot: Pilot[object]) -> None:
     """Let workers finish and their results reach the screen (twice: results start workers)."""
     for _ in range(3):
-        # A DirectoryTree's "_loader" worker waits for work forever: never wait for it.
-        pending = [w for w in app.workers if w.group != "_loader" and not w.is_cancelled]
+        # A DirectoryTree's "_loader" worker waits for work forever, and the files screen's
+        # watch for changes until one comes: never wait for them.
+        pending = [w for w in app.workers if w.group not in FOREVER and not w.is_cancelled]
         try:
             if pending:  # an empty list would mean "all of them", _loader included
                 await app.workers.wait_for_complete(pending)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 from vault.client.protocol import FileRef, UserRef
@@ -26,6 +27,9 @@ from vault.core.models import Event, FileEntry, Listing, Session, User, Version
 from vault.core.store import Progress, no_progress
 from vault.core.throttle import local_client
 from vault.core.upkeep import GcReport, VerifyReport
+
+CHANGE_POLL = 0.25
+"""Seconds between looks at the newest event id while waiting for a change (one cheap query)."""
 
 
 class LocalClient:
@@ -141,6 +145,16 @@ class LocalClient:
     def latest_event_id(self) -> int:
         self._user()
         return events.latest_id(self.vault.db)
+
+    def wait_for_change(self, after: int, timeout: float) -> int:
+        self._user()
+        deadline = time.monotonic() + timeout
+        while (latest := events.latest_id(self.vault.db)) <= after:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(CHANGE_POLL, left))
+        return latest
 
     # -- upkeep ---------------------------------------------------------------------------------
 

@@ -134,6 +134,14 @@ class VaultClient(Protocol):
         """Grows whenever anything changes in the vault: a cheap "reload?" test for the TUI."""
         ...
 
+    def wait_for_change(self, after: int, timeout: float) -> int:
+        """Wait until `latest_event_id` passes `after`, or `timeout` seconds; return it.
+
+        The daemon answers the moment a write commits (no polling); direct mode looks
+        every `local.CHANGE_POLL` seconds. Vault-wide, as `latest_event_id` is.
+        """
+        ...
+
     # -- upkeep ---------------------------------------------------------------------------------
 
     def verify(self) -> VerifyReport:

@@ -345,6 +345,9 @@ class DaemonClient:
     def latest_event_id(self) -> int:
         return int(self._call("latest_event_id", {}))
 
+    def wait_for_change(self, after: int, timeout: float) -> int:
+        return int(self._call("wait_for_change", {"after": after, "timeout": float(timeout)}))
+
     def verify(self) -> VerifyReport:
         return wire.from_verify_report(self._call("verify", {}))
 

@@ -269,6 +269,53 @@ def latest_event_id(r: Request) -> Any:
     return events.latest_id(r.v.db)
 
 
+class Changes:
+    """Wakes `wait_for_change` requests when a request that may have written has ended.
+
+    A waiter reads `generation` before it looks at the newest event id, so a write that
+    commits after the look bumps it and the wait returns at once: nothing is missed, and
+    nobody polls.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.generation = 0
+
+    def bump(self) -> None:
+        with self._cond:
+            self.generation += 1
+            self._cond.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self.generation != seen, timeout)
+
+
+CHANGES = Changes()
+"""One daemon per process: the server bumps it after every request not in `READS`."""
+READS = frozenset(
+    {"whoami", "sessions", "usernames", "list_files", "find_file", "versions", "recipients"}
+    | {"recent_events", "latest_event_id", "wait_for_change"}
+)
+"""Operations that never write: they wake no waiter (any other may, so it does)."""
+MAX_WAIT = 3600.0
+"""Seconds one wait may last (a waiting request holds its connection's thread)."""
+
+
+def wait_for_change(r: Request, after: int, timeout: float) -> Any:
+    if not 0 <= timeout <= MAX_WAIT:
+        raise ProtocolError(f"wait_for_change: timeout is 0 to {MAX_WAIT:g} seconds")
+    r.user()
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = CHANGES.generation
+        latest = events.latest_id(r.v.db)
+        left = deadline - time.monotonic()
+        if latest > after or left <= 0 or r.stopping.is_set():
+            return latest
+        CHANGES.wait(seen, left)
+
+
 # -- upkeep -------------------------------------------------------------------------------------
 
 
@@ -353,6 +400,7 @@ OPS: dict[str, tuple[Callable[..., Any], dict[str, type | tuple[type, ...]]]] = 
     "recipients": (recipients, {"ref": REF}),
     "recent_events": (recent_events, {"limit": int}),
     "latest_event_id": (latest_event_id, {}),
+    "wait_for_change": (wait_for_change, {"after": int, "timeout": float}),
     "verify": (verify, {}),
     "gc": (gc, {"dry_run": bool}),
     "admin_users": (admin_users, {}),

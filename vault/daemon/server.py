@@ -155,7 +155,11 @@ class Daemon:
             request = handlers.Request(
                 self.v, peer, self.accounts, token, channel, fds, self.stopping, self.gate
             )
-            return {"ok": handlers.OPS[op][0](request, **args)}, True
+            try:
+                return {"ok": handlers.OPS[op][0](request, **args)}, True
+            finally:
+                if op not in handlers.READS:
+                    handlers.CHANGES.bump()  # wake waiters: they look for themselves
         except ProtocolError as e:
             return {"error": wire.error(e)}, False
         except VaultError as e:
@@ -172,6 +176,7 @@ class Daemon:
         self.stopping.set()
         if self.web is not None:
             self.web.stop()
+        handlers.CHANGES.bump()  # waiters see `stopping` and answer
         self.listener.close()
         if self.owned_path is not None:
             try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual import work
 from textual.app import App
 
-from vault.core import Vault, sessions
+from vault.client import VaultClient
+from vault.core import Vault
 from vault.core.errors import NotLoggedIn, VaultError
 from vault.tui.messages import LoggedIn, LoggedOut
 from vault.tui.screens.files import FilesScreen
@@ -18,52 +19,55 @@ class VaultApp(App[int]):
     CSS_PATH = "vault.tcss"
     TITLE = "vault"
 
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, client: VaultClient) -> None:
         super().__init__()
-        self.vault = vault
-        """The open vault; screens receive it from here."""
+        self.client = client
+        """Where the vault is (in this process, or a daemon): screens receive it from here."""
 
     def on_mount(self) -> None:
         # The form is there from the first frame, so typed-ahead keys land in it.
-        self.push_screen(LoginScreen(self.vault))
+        self.push_screen(LoginScreen(self.client))
         self._restore_session()
 
     @work(thread=True, exclusive=True, group="session")
     def _restore_session(self) -> None:
         try:
-            user, token = sessions.current_user(self.vault)
+            user = self.client.whoami()
         except NotLoggedIn:
             return
         except VaultError as e:
             self.notify(str(e), severity="error", markup=False)
             return
-        self.post_message(LoggedIn(user, token))
+        self.post_message(LoggedIn(user))
 
     def on_logged_in(self, message: LoggedIn) -> None:
         if isinstance(self.screen, LoginScreen):
-            self.switch_screen(FilesScreen(self.vault, message.user, message.token))
+            self.switch_screen(FilesScreen(self.client, message.user))
 
     def on_logged_out(self, message: LoggedOut) -> None:
+        if isinstance(self.screen, LoginScreen):
+            return  # already out: the watch and a reload can both notice a session ended
         while len(self.screen_stack) > 2:  # close dialogs above the files screen
             self.pop_screen()
-        self.switch_screen(LoginScreen(self.vault))
+        self.switch_screen(LoginScreen(self.client))
         if message.reason:
             self.notify(message.reason, severity="warning", markup=False)
 
-    def on_app_focus(self) -> None:
-        """Coming back to the terminal: show what changed meanwhile."""
-        for screen in self.screen_stack:
-            if isinstance(screen, FilesScreen):
-                screen.poll()
+
+def make_app(client: VaultClient | Vault) -> VaultApp:
+    """The app for a client (the CLI and the tests both build it here).
+
+    A bare `Vault` is direct mode, for callers that still open one themselves.
+    """
+    if isinstance(client, Vault):
+        from vault.client.local import LocalClient
+
+        client = LocalClient(client, "tui")
+    return VaultApp(client)
 
 
-def make_app(vault: Vault) -> VaultApp:
-    """The app for a vault (the CLI and the tests both build it here)."""
-    return VaultApp(vault)
-
-
-def run(vault: Vault) -> int:
+def run(client: VaultClient | Vault) -> int:
     """Run the TUI until the user quits; returns the process exit code."""
-    app = make_app(vault)
+    app = make_app(client)
     app.run()
     return app.return_code or 0

@@ -10,12 +10,10 @@ from vault.core.models import User
 class LoggedIn(Message):
     """A session was opened (login, registration) or restored from the token file."""
 
-    def __init__(self, user: User, token: str) -> None:
+    def __init__(self, user: User) -> None:
         super().__init__()
         self.user = user
-        """Who is now logged in."""
-        self.token = token
-        """The session token (already saved to the token file)."""
+        """Who is now logged in (the client keeps the session)."""
 
 
 class LoggedOut(Message):

@@ -12,9 +12,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 
-from vault.core import Vault, events
+from vault.client import VaultClient
 from vault.core.errors import VaultError
-from vault.core.models import Event, User
+from vault.core.models import Event
 from vault.tui.widgets.key_bar import KeyBar
 
 LIMIT = 200
@@ -30,10 +30,9 @@ class ActivityScreen(ModalScreen[None]):
         Binding("ctrl+r", "reload", "Refresh"),
     ]
 
-    def __init__(self, vault: Vault, user: User) -> None:
+    def __init__(self, client: VaultClient) -> None:
         super().__init__()
-        self.vault = vault
-        self.user = user
+        self.client = client
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="activity"):
@@ -50,7 +49,7 @@ class ActivityScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="activity")
     def _load(self) -> None:
         try:
-            recent = events.recent(self.vault.db, self.user, limit=LIMIT)
+            recent = self.client.recent_events(LIMIT)
         except VaultError as e:
             self.notify(str(e), severity="error", markup=False)
             return

@@ -15,9 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from vault.core import Vault, downloads
+from vault.client import VaultClient
 from vault.core.errors import Cancelled, VaultError
-from vault.core.models import FileEntry, User
+from vault.core.models import FileEntry
 from vault.tui.widgets.key_bar import KeyBar
 from vault.tui.widgets.transfer import ProgressRelay, Rate
 from vault.tui.wording import error_text
@@ -38,16 +38,14 @@ class DownloadDialog(ModalScreen[Path | None]):
 
     def __init__(
         self,
-        vault: Vault,
-        user: User,
+        client: VaultClient,
         entry: FileEntry,
         folder: Path,
         version: int | None = None,
         size: int | None = None,
     ) -> None:
         super().__init__()
-        self.vault = vault
-        self.user = user
+        self.client = client
         self.entry = entry
         self.folder = folder
         self.version = version
@@ -78,12 +76,10 @@ class DownloadDialog(ModalScreen[Path | None]):
 
     @work(thread=True, exclusive=True, group="download")
     def _download(self, folder: Path) -> None:
-        """Only the core is called here; the widgets change on the event loop."""
+        """Only the client is called here; the widgets change on the event loop."""
         update = partial(self._progress, Rate())
         try:
-            path = downloads.download_to(
-                self.vault,
-                self.user,
+            path = self.client.download(
                 self.entry.id,
                 folder,
                 version=self.version,

@@ -11,8 +11,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
-from vault.core import Vault, events, files, sessions
+from vault.client import VaultClient
 from vault.core.errors import NotLoggedIn, VaultError
 from vault.core.models import FileEntry, Listing, User
 from vault.format import human_size
@@ -29,11 +30,13 @@ from vault.tui.widgets.file_table import FileTable
 from vault.tui.widgets.key_bar import KeyBar
 from vault.tui.wording import count, error_text
 
-POLL_SECONDS = 3.0
-"""How often to look for changes made by other clients (one cheap query)."""
+WAIT_SECONDS = 1.0
+"""How long one wait for a change lasts. A change ends it at once; the next wait starts at
+once too, so this only bounds how long a quit waits for the watching thread."""
 FILTER_DELAY = 0.12
 """Filter after typing pauses this long, so a burst of keys costs one pass over the rows."""
 
+SESSION_ENDED = "Your session ended (logged out elsewhere or expired)"
 EMPTY_OWN = "No files yet. Press u to upload your first file."
 EMPTY_OWN_BUT_SHARED = "No files of your own yet (u uploads). {shared} with you: press Tab."
 EMPTY_SHARED = "Nothing is shared with you yet. Files others share with you appear here."
@@ -48,11 +51,6 @@ TYPED_KEYS = frozenset(
     | {"activity", "logout", "quit"}
 )
 """Actions bound to keys that are text in the filter box (priority bindings would steal them)."""
-
-
-def change_signature(vault: Vault) -> int:
-    """The newest audit event id: every change to files, versions or shares writes one."""
-    return events.latest_id(vault.db)
 
 
 class FilesScreen(Screen[None]):
@@ -100,13 +98,13 @@ class FilesScreen(Screen[None]):
     ]
     """(action, palette title, help): the command palette lists these."""
 
-    def __init__(self, vault: Vault, user: User, token: str) -> None:
+    def __init__(self, client: VaultClient, user: User) -> None:
         super().__init__()
-        self.vault = vault
+        self.client = client
         self.user = user
-        self.token = token
         self.signature: int | None = None
-        """The change signature the shown lists were loaded at."""
+        """The vault's latest event id when the shown lists were loaded (every change to
+        files, versions or shares writes an event)."""
         self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -124,7 +122,6 @@ class FilesScreen(Screen[None]):
         self.sub_title = self.user.username
         self.query_one("#filter").display = False
         self.reload()
-        self.set_interval(POLL_SECONDS, self.poll)
 
     # -- loading --------------------------------------------------------------------------------
 
@@ -132,8 +129,11 @@ class FilesScreen(Screen[None]):
     def reload(self) -> None:
         """Read both lists (and the signature they match) off the event loop."""
         try:
-            signature = change_signature(self.vault)
-            listing = files.list_files(self.vault, self.user)
+            signature = self.client.latest_event_id()
+            listing = self.client.list_files()
+        except NotLoggedIn:
+            self.post_message(LoggedOut(SESSION_ENDED))
+            return
         except VaultError as e:
             self.notify(str(e), severity="error", markup=False)
             return
@@ -151,21 +151,27 @@ class FilesScreen(Screen[None]):
             table = self.query_one(f"#{table_id}", FileTable)
             table.set_entries(entries)
         self._update_status()
+        self.watch_changes(signature)
 
-    @work(thread=True, exclusive=True, group="files-poll")
-    def poll(self) -> None:
-        """Notice changes made by the CLI, HTTP or another TUI, and a session ended elsewhere."""
-        try:
-            sessions.resolve(self.vault, self.token)
-            signature = change_signature(self.vault)
-        except NotLoggedIn:
-            self.post_message(LoggedOut("Your session ended (logged out elsewhere or expired)"))
-            return
-        except VaultError as e:
-            self.notify(str(e), severity="error", markup=False)
-            return
-        if signature != self.signature:
-            self.app.call_from_thread(self.reload)
+    @work(thread=True, exclusive=True, group="files-watch")
+    def watch_changes(self, shown: int) -> None:
+        """Reload as soon as the vault changes past what is shown (the CLI, HTTP or another
+        TUI wrote), and notice a session ended elsewhere. Each load starts a new watch."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            try:
+                latest = self.client.wait_for_change(shown, WAIT_SECONDS)
+            except NotLoggedIn:
+                if not worker.is_cancelled:  # a newer watch (or the reload) tells it
+                    self.post_message(LoggedOut(SESSION_ENDED))
+                return
+            except VaultError as e:  # the daemon went away: Ctrl+R tries again
+                if not worker.is_cancelled:
+                    self.notify(str(e), severity="error", markup=False)
+                return
+            if latest > shown and not worker.is_cancelled:
+                self.app.call_from_thread(self.reload)
+                return
 
     # -- what is selected -----------------------------------------------------------------------
 
@@ -274,7 +280,7 @@ class FilesScreen(Screen[None]):
         self.app.exit(0)
 
     async def action_activity(self) -> None:
-        await self.app.push_screen(ActivityScreen(self.vault, self.user))
+        await self.app.push_screen(ActivityScreen(self.client))
 
     async def action_upload(self) -> None:
         def done(stored: int | None) -> None:
@@ -282,7 +288,7 @@ class FilesScreen(Screen[None]):
                 self.notify(f"Uploaded {count(stored, 'file')}")
             self.reload()
 
-        await self.app.push_screen(UploadScreen(self.vault, self.user, Path.cwd()), done)
+        await self.app.push_screen(UploadScreen(self.client, Path.cwd()), done)
 
     async def action_download(self) -> None:
         entry = self._selected()
@@ -293,12 +299,12 @@ class FilesScreen(Screen[None]):
             if path is not None:
                 self.notify(f"Saved to {path}", markup=False)
 
-        await self.app.push_screen(DownloadDialog(self.vault, self.user, entry, Path.cwd()), done)
+        await self.app.push_screen(DownloadDialog(self.client, entry, Path.cwd()), done)
 
     async def action_share(self) -> None:
         entry = self._selected()
         if entry is not None:
-            dialog = ShareDialog(self.vault, self.user, entry)
+            dialog = ShareDialog(self.client, self.user, entry)
             await self.app.push_screen(dialog, lambda _: self.reload())
 
     async def action_rename(self) -> None:
@@ -311,12 +317,12 @@ class FilesScreen(Screen[None]):
                 self.notify(f"Renamed to {renamed.name}", markup=False)
                 self.reload()
 
-        await self.app.push_screen(RenameDialog(self.vault, self.user, entry), done)
+        await self.app.push_screen(RenameDialog(self.client, entry), done)
 
     async def action_versions(self) -> None:
         entry = self._selected()
         if entry is not None:
-            await self.app.push_screen(VersionsDialog(self.vault, self.user, entry))
+            await self.app.push_screen(VersionsDialog(self.client, self.user, entry))
 
     async def action_delete(self) -> None:
         entry = self._selected()
@@ -332,7 +338,7 @@ class FilesScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="files-change")
     def _delete(self, entry: FileEntry) -> None:
         try:
-            files.delete(self.vault, self.user, entry.id)
+            self.client.delete(entry.id)
         except VaultError as e:
             self.notify(error_text(e, entry), severity="error", markup=False)
             return
@@ -348,7 +354,7 @@ class FilesScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="files-change")
     def _logout(self) -> None:
         try:
-            sessions.logout_local(self.vault)
+            self.client.logout()
         except VaultError as e:
             self.notify(str(e), severity="error", markup=False)
         self.post_message(LoggedOut())

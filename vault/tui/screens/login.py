@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
-from vault.core import Vault, sessions, users
+from vault.client import VaultClient
 from vault.core.errors import VaultError
 from vault.tui.messages import LoggedIn
 
@@ -35,9 +35,9 @@ class LoginScreen(Screen[None]):
     registering: reactive[bool] = reactive(False)
     """Create an account instead of logging in."""
 
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, client: VaultClient) -> None:
         super().__init__()
-        self.vault = vault
+        self.client = client
 
     def compose(self) -> ComposeResult:
         with Vertical(id="login-box"):
@@ -127,9 +127,9 @@ class LoginScreen(Screen[None]):
         """argon2 is slow on purpose: keep it off the event loop."""
         try:
             if register:
-                users.register(self.vault, name, password)
-            user, token = sessions.login_local(self.vault, name, password, "tui")
+                self.client.register(name, password)
+            user = self.client.login(name, password)
         except VaultError as e:
             self.app.call_from_thread(self.show_error, str(e))
             return
-        self.post_message(LoggedIn(user, token))
+        self.post_message(LoggedIn(user))

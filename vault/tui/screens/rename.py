@@ -11,9 +11,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from vault.core import Vault, files
+from vault.client import VaultClient
 from vault.core.errors import VaultError
-from vault.core.models import FileEntry, User
+from vault.core.models import FileEntry
 from vault.tui.widgets.key_bar import KeyBar
 from vault.tui.wording import error_text
 
@@ -24,10 +24,9 @@ class RenameDialog(ModalScreen[FileEntry | None]):
     AUTO_FOCUS = "#new-name"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", priority=True)]
 
-    def __init__(self, vault: Vault, user: User, entry: FileEntry) -> None:
+    def __init__(self, client: VaultClient, entry: FileEntry) -> None:
         super().__init__()
-        self.vault = vault
-        self.user = user
+        self.client = client
         self.entry = entry
 
     def compose(self) -> ComposeResult:
@@ -48,7 +47,7 @@ class RenameDialog(ModalScreen[FileEntry | None]):
     @work(thread=True, exclusive=True, group="rename")
     def _rename(self, name: str) -> None:
         try:
-            renamed = files.rename(self.vault, self.user, self.entry.id, name)
+            renamed = self.client.rename(self.entry.id, name)
         except VaultError as e:
             self.app.call_from_thread(self._failed, e)
             return

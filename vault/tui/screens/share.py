@@ -14,7 +14,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from vault.core import Vault, shares, users
+from vault.client import VaultClient
 from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User
 from vault.tui.widgets.key_bar import KeyBar
@@ -41,9 +41,9 @@ class ShareDialog(ModalScreen[None]):
         Binding("down", "to_matches", "Matches", show=False),
     ]
 
-    def __init__(self, vault: Vault, user: User, entry: FileEntry) -> None:
+    def __init__(self, client: VaultClient, user: User, entry: FileEntry) -> None:
         super().__init__()
-        self.vault = vault
+        self.client = client
         self.user = user
         self.entry = entry
         self.recipients: list[User] = []
@@ -76,7 +76,7 @@ class ShareDialog(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="share-complete")
     def _complete(self, prefix: str) -> None:
         try:
-            names = users.usernames(self.vault, prefix)
+            names = self.client.usernames(prefix)
         except VaultError as e:
             self.notify(str(e), severity="error", markup=False)
             return
@@ -115,8 +115,8 @@ class ShareDialog(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="share-change")
     def _share(self, username: str) -> None:
         try:
-            _, other = shares.share(self.vault, self.user, self.entry.id, username)
-            recipients = shares.recipients(self.vault, self.user, self.entry.id)
+            _, other = self.client.share(self.entry.id, username)
+            recipients = self.client.recipients(self.entry.id)
         except VaultError as e:
             self.app.call_from_thread(self._failed, e)
             return
@@ -138,8 +138,8 @@ class ShareDialog(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="share-change")
     def _revoke(self, other: User) -> None:
         try:
-            shares.unshare(self.vault, self.user, self.entry.id, other.id)
-            recipients = shares.recipients(self.vault, self.user, self.entry.id)
+            self.client.unshare(self.entry.id, other.id)
+            recipients = self.client.recipients(self.entry.id)
         except VaultError as e:
             self.app.call_from_thread(self._failed, e)
             return
@@ -152,7 +152,7 @@ class ShareDialog(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="share-load")
     def _load_recipients(self) -> None:
         try:
-            recipients = shares.recipients(self.vault, self.user, self.entry.id)
+            recipients = self.client.recipients(self.entry.id)
         except VaultError as e:
             self.app.call_from_thread(self._failed, e)
             return

@@ -16,9 +16,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, ProgressBar, Static
 
-from vault.core import Vault, uploads
+from vault.client import VaultClient
 from vault.core.errors import Cancelled, VaultError
-from vault.core.models import User
 from vault.tui.widgets.pick_tree import PickTree
 from vault.tui.widgets.transfer import ProgressRelay, Rate, TransferRow
 from vault.tui.wording import count
@@ -54,10 +53,9 @@ class UploadScreen(Screen[int]):
         Binding("ctrl+l", "focus_path", "Type a path"),
     ]
 
-    def __init__(self, vault: Vault, user: User, folder: Path) -> None:
+    def __init__(self, client: VaultClient, folder: Path) -> None:
         super().__init__()
-        self.vault = vault
-        self.user = user
+        self.client = client
         self.folder = Path(os.path.abspath(folder))
         self.chosen: dict[Path, int] = {}
         """Files picked, with their size, in the order picked."""
@@ -162,7 +160,7 @@ class UploadScreen(Screen[int]):
     def _upload(self, pending: list[tuple[Path, int]]) -> None:
         """One file after another; a failure is reported and the next file still goes.
 
-        Only the core is called here; every widget and `stored` change is made by the
+        Only the client is called here; every widget and `stored` change is made by the
         methods handed to `call_from_thread`, on the event loop.
         """
         total = sum(size for _, size in pending)
@@ -173,9 +171,7 @@ class UploadScreen(Screen[int]):
         for path, size in pending:
             update = partial(self._progress, path, base, total, rate)
             try:
-                uploads.upload_path(
-                    self.vault, self.user, path, progress=ProgressRelay(self.app, update)
-                )
+                self.client.upload(path, progress=ProgressRelay(self.app, update))
             except Cancelled:
                 self.app.call_from_thread(self._file_done, path, base, "cancelled")
                 cancelled = True

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from vault.core import Vault, files
+from vault.client import VaultClient
 from vault.core.errors import VaultError
 from vault.core.models import FileEntry, User, Version
 from vault.format import human_size, short_time
@@ -39,9 +39,9 @@ class VersionsDialog(ModalScreen[None]):
         Binding("down,j", "move('down')", "Down", show=False, priority=True),
     ]
 
-    def __init__(self, vault: Vault, user: User, entry: FileEntry) -> None:
+    def __init__(self, client: VaultClient, user: User, entry: FileEntry) -> None:
         super().__init__()
-        self.vault = vault
+        self.client = client
         self.user = user
         self.entry = entry
         self.versions: list[Version] = []
@@ -66,7 +66,7 @@ class VersionsDialog(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="versions")
     def _load(self) -> None:
         try:
-            found = files.versions(self.vault, self.user, self.entry.id)
+            found = self.client.versions(self.entry.id)
         except VaultError as e:
             self.notify(error_text(e, self.entry), severity="error", markup=False)
             return
@@ -104,9 +104,7 @@ class VersionsDialog(ModalScreen[None]):
                 self.notify(f"Saved version {ver.number} to {path}", markup=False)
 
         await self.app.push_screen(
-            DownloadDialog(
-                self.vault, self.user, self.entry, Path.cwd(), version=ver.number, size=ver.size
-            ),
+            DownloadDialog(self.client, self.entry, Path.cwd(), version=ver.number, size=ver.size),
             done,
         )
 
