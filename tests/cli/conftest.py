@@ -40,12 +40,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def run(isolated_env: dict[str, str], tmp_path: Path, cli_mode: str) -> Iterator[Cli]:
+def run(
+    isolated_env: dict[str, str],
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    cli_mode: str,
+) -> Iterator[Cli]:
     """The `vault` command for the test's default OS user (XDG_STATE_HOME of isolated_env).
 
     In daemon mode the daemon runs with `--accounts admin`: root, who runs the tests, is an
     admin there without a vault account, so it registers and logs in with passwords as in
-    direct mode, and "not logged in" means the same in both.
+    direct mode. The daemon's socket and log are outside tmp_path, which holds only what
+    the test made; this process's environment names the daemon too, for in-process `main`.
     """
     cwd = tmp_path / "cwd"
     cwd.mkdir()
@@ -57,11 +64,14 @@ def run(isolated_env: dict[str, str], tmp_path: Path, cli_mode: str) -> Iterator
     if cli_mode == "direct":
         yield Cli(env, cwd, state, tmp_path, vault_dir)
         return
+    folder = tmp_path_factory.mktemp("daemon")
     daemon = start_daemon(
-        vault_dir, tmp_path / "run" / "vault.sock", tmp_path / "daemon.log", "--accounts", "admin"
+        vault_dir, folder / "vault.sock", folder / "daemon.log", "--accounts", "admin"
     )
     del env["VAULT_HOME"]
     env["VAULT_SOCKET"] = str(daemon.socket)
+    monkeypatch.delenv("VAULT_HOME")
+    monkeypatch.setenv("VAULT_SOCKET", str(daemon.socket))
     try:
         yield Cli(env, cwd, state, tmp_path, vault_dir, cli_mode)
     finally:

@@ -402,11 +402,6 @@ def test_commands_that_check_no_password_compute_no_argon2_hash(
         return real(self, password, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(argon2.PasswordHasher, "hash", counting)
-    for name in ("VAULT_HOME", "VAULT_SOCKET"):  # the vault the subprocesses reach
-        if name in alice_cli.env:
-            monkeypatch.setenv(name, alice_cli.env[name])
-        else:
-            monkeypatch.delenv(name, raising=False)
     assert main(["whoami"]) == 0
     assert main(["verify"]) == 0
     assert calls == []
