@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from vault.format import human_size
 
@@ -444,7 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A multi-user file vault for one machine. With no command, opens the TUI.",
         parents=[common],
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(
         name: str, func: Callable[[argparse.Namespace], int], help: str
@@ -515,12 +515,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-upload", type=int, default=None, metavar="BYTES", help="largest upload accepted"
     )
+    p = sub.add_parser("daemon", help="serve one vault to every local user through a socket")
+    p.add_later = _daemon_arguments
+    return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """A subcommand's parser whose arguments may be added only when it is used.
+
+    `vault daemon`'s arguments come from vault.daemon.command, which imports vault.core:
+    loading it for every `vault --help` would triple that start-up time.
+    """
+
+    add_later: Callable[[argparse.ArgumentParser], None] | None = None
+
+    def _load(self) -> None:
+        if self.add_later is not None:
+            add, self.add_later = self.add_later, None
+            add(self)
+
+    def parse_known_args(self, *args: Any, **kw: Any) -> tuple[argparse.Namespace, list[str]]:
+        self._load()
+        return super().parse_known_args(*args, **kw)
+
+    def format_help(self) -> str:
+        self._load()
+        return super().format_help()
+
+
+def _daemon_arguments(p: argparse.ArgumentParser) -> None:
     from vault.daemon import command
 
-    p = sub.add_parser("daemon", help=command.DESCRIPTION, description=command.DESCRIPTION)
+    p.description = command.DESCRIPTION
     command.add_arguments(p)  # its own --vault (required) and --socket: not `common`'s
     p.set_defaults(func=command.run)
-    return parser
 
 
 def _error(message: str) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import Cli, assert_one_line_error, describe, vault_argv
+from tests.cli.helpers import TIMEOUT, Cli, assert_one_line_error, describe, vault_argv
 from tests.daemon.helpers import start_daemon
 from tests.support import ALICE_PW
 
@@ -62,3 +64,21 @@ def test_serve_through_a_daemon_says_it_needs_a_folder(run: Cli, tmp_path: Path)
     line = run.fail("serve", "--port", "0", "--socket", tmp_path / "vault.sock")
     assert "works on a vault folder, not through the vault daemon" in line
     assert "--vault DIR" in line
+
+
+@pytest.mark.direct_only  # opens no vault at all
+def test_help_loads_no_vault_code_even_with_the_daemon_verb(run: Cli) -> None:
+    """`vault --help` stays lean: the daemon verb's arguments load only when it is used."""
+    probe = (
+        "import sys\n"
+        "from vault.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('vault.core', 'vault.daemon'))))\n"
+    )
+    for args in (["--help"], ["ls", "--help"]):
+        r = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            capture_output=True, text=True, env=run.environ(), cwd=run.cwd, timeout=TIMEOUT,
+        )  # fmt: skip
+        assert r.returncode == 0, describe(r)  # type: ignore[arg-type]
+        assert r.stdout.splitlines()[-1] == "[]", describe(r)  # type: ignore[arg-type]
