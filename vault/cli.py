@@ -105,7 +105,11 @@ def _read_password(args: argparse.Namespace, confirm: bool = False) -> str:
 
 
 class _Bar:
-    """A one-line progress display on stderr, only when stderr is a terminal."""
+    """A one-line progress display on stderr, only when stderr is a terminal.
+
+    A daemon reports progress at most 10 times a second, so a short transfer may report
+    none: `close(size)` draws the finished bar once if the last report did not.
+    """
 
     def __init__(self, label: str, total: int | None, stream: TextIO = sys.stderr) -> None:
         self.label = label
@@ -113,15 +117,17 @@ class _Bar:
         self.stream = stream
         self.start = time.monotonic()
         self.shown = 0.0
+        self.drawn = -1
+        """The byte count the bar shows."""
         self.active = stream.isatty() and (total is None or total >= PROGRESS_MIN_BYTES)
 
     def __call__(self, done: int) -> None:
-        if not self.active:
+        if not self.active or done == self.drawn:
             return
         now = time.monotonic()
         if now - self.shown < 0.1 and done != self.total:
             return
-        self.shown = now
+        self.shown, self.drawn = now, done
         rate = done / max(now - self.start, 1e-6)
         pct = f"{100 * done // self.total:3d}%" if self.total else ""
         self.stream.write(
@@ -129,7 +135,10 @@ class _Bar:
         )
         self.stream.flush()
 
-    def close(self) -> None:
+    def close(self, size: int | None = None) -> None:
+        """Erase the bar; `size`: the transfer ended well, with that many bytes."""
+        if size is not None:
+            self(size)
         if self.active:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
@@ -258,7 +267,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
             _error(str(e))
             failed += 1
             continue
-        bar.close()
+        bar.close(entry.size)
         version = f", version {entry.versions}" if entry.versions > 1 else ""
         print(f"Uploaded {entry.name}: id {entry.id}{version} ({human_size(entry.size)})")
     return 1 if failed else 0
@@ -272,11 +281,14 @@ def cmd_download(args: argparse.Namespace) -> int:
         if args.output == "-":
             # the verified stream on stdout and nothing else (the bar, if any, is on stderr)
             client.download_stream(entry.id, sys.stdout.fileno(), args.version, bar)
-            return 0
-        path = client.download(entry.id, args.output, args.version, bar)
-    finally:
+        else:
+            path = client.download(entry.id, args.output, args.version, bar)
+    except BaseException:
         bar.close()
-    print(f"Downloaded {entry.name} to {path}")
+        raise
+    bar.close(bar.total)
+    if args.output != "-":
+        print(f"Downloaded {entry.name} to {path}")
     return 0
 
 
