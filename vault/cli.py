@@ -1,8 +1,11 @@
-"""The `vault` command: a thin translation from arguments to vault.core calls.
+"""The `vault` command: a thin translation from arguments to `vault.client` calls.
 
+Every verb works the same on a personal vault (direct mode) and through `vault daemon`
+(daemon mode); `vault.client.connect` picks which from --socket, --vault and the environment.
 Exit codes: 0 ok, 1 a failure the user can fix (one line on stderr), 2 usage. Expected
-errors never print a traceback. With no subcommand, `vault` opens the TUI; the TUI and HTTP
-stacks are imported only when used, to keep start-up lean.
+errors never print a traceback, and the core's typed errors cross the socket unchanged, so
+messages do not depend on the mode. With no subcommand, `vault` opens the TUI; the TUI and
+HTTP stacks are imported only when used, to keep start-up lean.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from vault.format import human_size
 
 if TYPE_CHECKING:
+    from vault.client import VaultClient
     from vault.core import Vault
-    from vault.core.models import User
+    from vault.core.models import FileEntry
 
 FILE_HELP = "a file name, or its id (12 or #12; #12 is always the id)"
 PROGRESS_MIN_BYTES = 8 << 20
@@ -36,25 +40,45 @@ class NoInput(Exception):
     """Input ended (Ctrl-D, an empty stdin) where a password was asked for (exit 1)."""
 
 
+class DirectOnly(Exception):
+    """A verb that needs the vault folder itself was pointed at a daemon (exit 1)."""
+
+
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _open(args: argparse.Namespace) -> Vault:
-    from vault.core import Vault
+def _connect(args: argparse.Namespace, kind: str = "cli") -> VaultClient:
+    """The daemon or the personal vault, as --socket, --vault and the environment say."""
+    from vault.client import connect
+    from vault.client.local import LocalClient
+
+    client = connect(args.vault, args.socket, kind)
+    if isinstance(client, LocalClient) and client.vault.created:
+        # a mistyped --vault shows here rather than as an empty vault later
+        _note(f"Created a new vault at {client.vault.root.absolute()}")
+    return client
+
+
+def _open(args: argparse.Namespace, what: str) -> Vault:
+    """The vault folder itself, for what only works in direct mode (`what` names it)."""
+    from vault.client import choose
+    from vault.client.local import LocalClient
+
+    mode, place = choose(args.vault, args.socket)
+    if mode == "daemon":
+        raise DirectOnly(
+            f"{what} works on a vault folder, not through the vault daemon at {place}: "
+            "give it --vault DIR (the daemon's own folder needs the daemon stopped first)"
+        )
+    client = _connect(args)
+    assert isinstance(client, LocalClient)
+    return client.vault
+
+
+def _note(message: str) -> None:
     from vault.core.names import printable
 
-    v = Vault(args.vault)
-    if v.created:  # a mistyped --vault shows here rather than as an empty vault later
-        sys.stderr.write(f"Created a new vault at {printable(v.root.absolute())}\n")
-    return v
-
-
-def _session(args: argparse.Namespace) -> tuple[Vault, User]:
-    from vault.core import sessions
-
-    v = _open(args)
-    user, _ = sessions.current_user(v)
-    return v, user
+    sys.stderr.write(f"{printable(message)}\n")
 
 
 def _read_password(args: argparse.Namespace, confirm: bool = False) -> str:
@@ -81,7 +105,11 @@ def _read_password(args: argparse.Namespace, confirm: bool = False) -> str:
 
 
 class _Bar:
-    """A one-line progress display on stderr, only when stderr is a terminal."""
+    """A one-line progress display on stderr, only when stderr is a terminal.
+
+    A daemon reports progress at most 10 times a second, so a short transfer may report
+    none: `close(size)` draws the finished bar once if the last report did not.
+    """
 
     def __init__(self, label: str, total: int | None, stream: TextIO = sys.stderr) -> None:
         self.label = label
@@ -89,15 +117,17 @@ class _Bar:
         self.stream = stream
         self.start = time.monotonic()
         self.shown = 0.0
+        self.drawn = -1
+        """The byte count the bar shows."""
         self.active = stream.isatty() and (total is None or total >= PROGRESS_MIN_BYTES)
 
     def __call__(self, done: int) -> None:
-        if not self.active:
+        if not self.active or done == self.drawn:
             return
         now = time.monotonic()
         if now - self.shown < 0.1 and done != self.total:
             return
-        self.shown = now
+        self.shown, self.drawn = now, done
         rate = done / max(now - self.start, 1e-6)
         pct = f"{100 * done // self.total:3d}%" if self.total else ""
         self.stream.write(
@@ -105,7 +135,10 @@ class _Bar:
         )
         self.stream.flush()
 
-    def close(self) -> None:
+    def close(self, size: int | None = None) -> None:
+        """Erase the bar; `size`: the transfer ended well, with that many bytes."""
+        if size is not None:
+            self(size)
         if self.active:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
@@ -122,49 +155,65 @@ def cmd_tui(args: argparse.Namespace) -> int:
         )
     from vault.tui.app import run
 
-    return run(_open(args))
+    return run(_connect(args, "tui"))
 
 
 def cmd_register(args: argparse.Namespace) -> int:
-    from vault.core import sessions, users
-
-    v = _open(args)
+    client = _connect(args)
     password = _read_password(args, confirm=True)
-    user = users.register(v, args.user, password)
-    user, _ = sessions.login_local(v, user.username, password, "cli")
+    user = client.register(args.user, password)
+    user = client.login(user.username, password)
     print(f"Registered {user.username} (id {user.id}); you are logged in")
     return 0
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    from vault.core import sessions
-
-    v = _open(args)
+    client = _connect(args)
     password = _read_password(args)
-    user, _ = sessions.login_local(v, args.user, password, "cli")
+    user = client.login(args.user, password)
     print(f"Welcome {user.username}")
     return 0
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
-    from vault.core import sessions
-
-    user = sessions.logout_local(_open(args))
+    user = _connect(args).logout()
     print(f"Logged out {user.username}" if user else "You were not logged in")
     return 0
 
 
 def cmd_whoami(args: argparse.Namespace) -> int:
-    _, user = _session(args)
-    print(user.username)
+    print(_connect(args).whoami().username)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Where the vault is, how it is reached, and as whom; exit 1 if a daemon does not answer."""
+    from vault.client import choose
+    from vault.core.errors import NotLoggedIn, VaultUnavailable
+
+    mode, place = choose(args.vault, args.socket)
+    print(f"{'socket' if mode == 'daemon' else 'vault'}: {place}")
+    print(f"mode: {mode}")
+    if mode == "direct" and not (place / "vault.json").exists():
+        print("user: not logged in (no vault there yet: the first command makes it)")
+        return 0
+    client = _connect(args)
+    try:
+        user = client.whoami()
+    except NotLoggedIn:
+        user = None
+    except VaultUnavailable as e:
+        print("daemon: does not answer")
+        _error(str(e))
+        return 1
+    if mode == "daemon":
+        print("daemon: answers")
+    print(f"user: {user.username}" if user else "user: not logged in")
     return 0
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    from vault.core import files
-
-    v, user = _session(args)
-    listing = files.list_files(v, user)
+    listing = _connect(args).list_files()
     out = sys.stdout
     if args.json:
         body = {
@@ -195,14 +244,14 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    from vault.core import uploads
     from vault.core.errors import VaultError
 
     if args.name is not None and len(args.paths) > 1:
         raise UsageError("--name goes with a single PATH")
     if "-" in args.paths and args.name is None:
         raise UsageError("uploading stdin (-) needs --name")
-    v, user = _session(args)
+    client = _connect(args)
+    client.whoami()  # not logged in: said once, not once per PATH
     failed = 0
     for path in args.paths:
         source = "/dev/stdin" if path == "-" else path
@@ -212,95 +261,74 @@ def cmd_upload(args: argparse.Namespace) -> int:
             size = None
         bar = _Bar(args.name or os.path.basename(path), size)
         try:
-            entry = uploads.upload_path(v, user, source, name=args.name, progress=bar)
+            entry = client.upload(source, name=args.name, progress=bar)
         except VaultError as e:
             bar.close()
             _error(str(e))
             failed += 1
             continue
-        bar.close()
+        bar.close(entry.size)
         version = f", version {entry.versions}" if entry.versions > 1 else ""
         print(f"Uploaded {entry.name}: id {entry.id}{version} ({human_size(entry.size)})")
     return 1 if failed else 0
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from vault.core import downloads, files
-
-    v, user = _session(args)
-    entry = files.resolve(v, user, args.file)
-    if args.output == "-":
-        return _download_to_stdout(v, user, entry.id, args.version)
-    bar = _Bar(entry.name, entry.size)
+    client = _connect(args)
+    entry = client.find_file(args.file)
+    bar = _Bar(entry.name, _size(client, entry, args.version))
     try:
-        path = downloads.download_to(
-            v, user, entry.id, args.output, version=args.version, progress=bar
-        )
-    finally:
+        if args.output == "-":
+            # the verified stream on stdout and nothing else (the bar, if any, is on stderr)
+            client.download_stream(entry.id, sys.stdout.fileno(), args.version, bar)
+        else:
+            path = client.download(entry.id, args.output, args.version, bar)
+    except BaseException:
         bar.close()
-    print(f"Downloaded {entry.name} to {path}")
+        raise
+    bar.close(bar.total)
+    if args.output != "-":
+        print(f"Downloaded {entry.name} to {path}")
     return 0
 
 
-def _download_to_stdout(v: Vault, user: User, file_id: int, version: int | None) -> int:
-    """The verified stream on stdout and nothing else (the bar, if any, is on stderr)."""
-    from vault.core import downloads
-
-    content = downloads.open_content(v, user, file_id, version)
-    bar = _Bar(content.entry.name, content.version.size)
-    out = sys.stdout.buffer
-    try:
-        for chunk in downloads.verified_chunks(v, content, progress=bar):
-            out.write(chunk)
-        out.flush()
-    finally:
-        bar.close()
-    return 0
+def _size(client: VaultClient, entry: FileEntry, version: int | None) -> int | None:
+    """The size of the version a download writes, for its progress bar."""
+    if version is None or not sys.stderr.isatty():
+        return entry.size
+    return next((v.size for v in client.versions(entry.id) if v.number == version), None)
 
 
 def cmd_share(args: argparse.Namespace) -> int:
-    from vault.core import shares
-
-    v, user = _session(args)
-    entry, other = shares.share(v, user, args.file, args.user)
+    entry, other = _connect(args).share(args.file, args.user)
     print(f"Shared {entry.name} (id {entry.id}) with {other.username}")
     return 0
 
 
 def cmd_unshare(args: argparse.Namespace) -> int:
-    from vault.core import shares
-
-    v, user = _session(args)
-    entry, other = shares.unshare(v, user, args.file, args.user)
+    entry, other = _connect(args).unshare(args.file, args.user)
     print(f"Stopped sharing {entry.name} (id {entry.id}) with {other.username}")
     return 0
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
-    from vault.core import files
-
-    v, user = _session(args)
-    entry = files.delete(v, user, args.file)
+    entry = _connect(args).delete(args.file)
     print(f"Deleted {entry.name} (id {entry.id}) and its versions")
     return 0
 
 
 def cmd_rename(args: argparse.Namespace) -> int:
-    from vault.core import files
-
-    v, user = _session(args)
-    before = files.owned(v, user, args.file)
-    entry = files.rename(v, user, before.id, args.new_name)
+    client = _connect(args)
+    before = client.find_file(args.file, own=True)
+    entry = client.rename(before.id, args.new_name)
     print(f"Renamed {before.name} to {entry.name} (id {entry.id})")
     return 0
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    from vault.core import files
-
-    v, user = _session(args)
-    entry = files.resolve(v, user, args.file)
-    for ver in files.versions(v, user, entry.id):
+    client = _connect(args)
+    entry = client.find_file(args.file)
+    for ver in client.versions(entry.id):
         current = "  (current)" if ver.number == entry.versions else ""
         size = human_size(ver.size)
         print(f"{ver.number:>4}  {size:>10}  {ver.uploaded_at}  {ver.sha256[:12]}{current}")
@@ -308,42 +336,33 @@ def cmd_versions(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from vault.core import events
-
-    v, user = _session(args)
-    for event in events.recent(v.db, user, limit=args.limit):
+    for event in _connect(args).recent_events(limit=args.limit):
         print(event.describe())
     return 0
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    from vault.core import sessions
-
-    v, user = _session(args)
+    client = _connect(args)
     if args.action == "revoke":
         if args.all == (args.id is not None):
             raise UsageError("give a session ID or --all")
-        count = sessions.revoke(v, user, None if args.all else args.id)
+        count = client.revoke_session(None if args.all else args.id)
         print(f"Ended {count} session{'s' if count != 1 else ''}")
         return 0
-    token = sessions.load_token(v)
     print(f"{'ID':>6}  {'CLIENT':<16}  {'CREATED':<20}  LAST SEEN")
-    for s in sessions.list_sessions(v, user, current_token=token):
+    for s in client.sessions():
         mark = "  (this one)" if s.current else ""
         print(f"{s.id:>6}  {s.client:<16}  {s.created_at:<20}  {s.last_seen}{mark}")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from vault.core import upkeep
-
-    v = _open(args)
-    report = upkeep.verify(v)
+    report = _connect(args).verify()
     if report.ok:
         print(f"Checked {report.checked} objects: all intact")
         return 0
-    for sha in report.corrupt:
-        print(f"corrupt: {sha} (moved to {v.paths.quarantine})")
+    for sha, moved in zip(report.corrupt, report.moved_to, strict=True):
+        print(f"corrupt: {sha} (moved to {moved.parent})")
     for sha in report.missing:
         print(f"missing: {sha}")
     for u in report.unreadable:
@@ -370,10 +389,7 @@ def _unreadable_advice(count: int, done: str, command: str) -> str:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    from vault.core import upkeep
-
-    v = _open(args)
-    report = upkeep.gc(v, dry_run=args.dry_run)
+    report = _connect(args).gc(dry_run=args.dry_run)
     verb = "Would remove" if args.dry_run else "Removed"
     print(
         f"{verb} {len(report.objects)} unused objects ({human_size(report.bytes)}) "
@@ -398,7 +414,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _error(f"the HTTP mode needs {e.name}: pip install 'vault[http]'")
         return 1
 
-    return serve(lambda: _open(args), host=args.host, port=args.port, max_upload=args.max_upload)
+    return serve(
+        lambda: _open(args, "vault serve"),
+        host=args.host,
+        port=args.port,
+        max_upload=args.max_upload,
+    )
 
 
 # -- the parser ---------------------------------------------------------------------------------
@@ -421,14 +442,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--vault",
         metavar="DIR",
         default=argparse.SUPPRESS,
-        help="the vault folder (default: $VAULT_HOME, else the user data folder)",
+        help="a personal vault folder, used directly (default: $VAULT_HOME)",
+    )
+    common.add_argument(
+        "--socket",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="the socket of a vault daemon (default: $VAULT_SOCKET, else the daemon's socket "
+        "if it exists, else the personal vault in the user data folder)",
     )
     parser = argparse.ArgumentParser(
         prog="vault",
         description="A multi-user file vault for one machine. With no command, opens the TUI.",
         parents=[common],
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(
         name: str, func: Callable[[argparse.Namespace], int], help: str
@@ -450,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
     add("logout", cmd_logout, "end this session, here and on the server")
     add("whoami", cmd_whoami, "print the username you are logged in as")
+    add("status", cmd_status, "which vault, reached how (direct or daemon), and as whom")
     p = add("ls", cmd_ls, "list your files and files shared with you")
     p.add_argument("--json", action="store_true", help="print JSON with ids, sizes and hashes")
     p = add("upload", cmd_upload, "upload files (a name you already have becomes a new version)")
@@ -501,7 +530,40 @@ def build_parser() -> argparse.ArgumentParser:
     from vault.cli_admin import add_commands  # admin, usage, passwd
 
     add_commands(add)
+    p = sub.add_parser("daemon", help="serve one vault to every local user through a socket")
+    p.add_later = _daemon_arguments
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """A subcommand's parser whose arguments may be added only when it is used.
+
+    `vault daemon`'s arguments come from vault.daemon.command, which imports vault.core:
+    loading it for every `vault --help` would triple that start-up time.
+    """
+
+    add_later: Callable[[argparse.ArgumentParser], None] | None = None
+
+    def _load(self) -> None:
+        if self.add_later is not None:
+            add, self.add_later = self.add_later, None
+            add(self)
+
+    def parse_known_args(self, *args: Any, **kw: Any) -> tuple[argparse.Namespace, list[str]]:
+        self._load()
+        return super().parse_known_args(*args, **kw)
+
+    def format_help(self) -> str:
+        self._load()
+        return super().format_help()
+
+
+def _daemon_arguments(p: argparse.ArgumentParser) -> None:
+    from vault.daemon import command
+
+    p.description = command.DESCRIPTION
+    command.add_arguments(p)  # its own --vault (required) and --socket: not `common`'s
+    p.set_defaults(func=command.run)
 
 
 def _error(message: str) -> None:
@@ -518,8 +580,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not hasattr(args, "vault"):
-        args.vault = None
+    for name in ("vault", "socket"):
+        if not hasattr(args, name):
+            setattr(args, name, None)
     func = getattr(args, "func", cmd_tui)
     from vault.core.errors import VaultError
 
@@ -527,7 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except UsageError as e:
         parser.error(str(e))
-    except (VaultError, NoInput) as e:
+    except (VaultError, NoInput, DirectOnly) as e:
         _error(str(e))
         return 1
     except KeyboardInterrupt:

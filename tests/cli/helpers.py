@@ -51,6 +51,10 @@ class Cli:
     cwd: Path
     state: Path
     tmp: Path
+    vault_dir: Path
+    """The vault's folder: the one `vault` opens (direct mode) or the daemon serves."""
+    mode: str = "direct"
+    """How the command reaches it: "direct", or "daemon" (VAULT_SOCKET names a real daemon)."""
     user_id: int | None = None
     """Set by `register`: the id the vault gave this OS user's account."""
 
@@ -121,12 +125,26 @@ class Cli:
     # -- conveniences -----------------------------------------------------------------------
 
     @property
-    def vault_dir(self) -> Path:
-        return Path(self.env["VAULT_HOME"])
+    def not_logged_in(self) -> str:
+        """The line for a command run without a session: through the daemon (which acts as
+        the OS user's peer account when there is no token), it names the OS user who has none."""
+        if self.mode == "daemon":
+            return (
+                "vault: There is no vault account for OS user 'root' here: ask an admin to "
+                "make one, or log in with `vault login USER`"
+            )
+        return "vault: Not logged in: run `vault login USER`"
+
+    @property
+    def place(self) -> Path:
+        """What token files name: the daemon's socket, or the vault folder (direct mode)."""
+        return Path(self.env.get("VAULT_SOCKET") or self.vault_dir)
 
     def as_os_user(self, name: str) -> Cli:
         """The same vault and files, another OS user: its own XDG_STATE_HOME (token file)."""
-        return Cli(self.env, self.cwd, self.tmp / f"xdg-state-{name}", self.tmp)
+        return Cli(
+            self.env, self.cwd, self.tmp / f"xdg-state-{name}", self.tmp, self.vault_dir, self.mode
+        )
 
     def register(self, user: str, password: str) -> Result:
         r = self.ok("register", user, "--password-stdin", input=password + "\n")

@@ -19,6 +19,9 @@ from small_disk import fill, free_bytes, small_disk
 from tests.cli.helpers import Cli
 from tests.support import ALICE_PW
 
+# Direct mode only: each command must be the only process with the vault open.
+pytestmark = pytest.mark.direct_only
+
 BIG = os.urandom(1 << 20)
 
 

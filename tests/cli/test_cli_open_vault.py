@@ -17,6 +17,9 @@ import pytest
 from tests.cli.helpers import TIMEOUT, Cli, assert_one_line_error, describe, objects
 from tests.support import ALICE_PW
 
+# Direct mode only: about how a command opens (or refuses) a vault folder itself.
+pytestmark = pytest.mark.direct_only
+
 
 def lose_database(vault_dir: Path, how: str, elsewhere: Path) -> None:
     db = vault_dir / "vault.db"

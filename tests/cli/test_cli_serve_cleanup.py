@@ -9,8 +9,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.cli.helpers import TIMEOUT, Cli, temps
 from tests.http.helpers import Server, start_raw_upload
+
+# Direct mode only: `vault serve` opens the vault folder itself.
+pytestmark = pytest.mark.direct_only
 
 
 def wait_for(predicate, what: str) -> None:

@@ -18,6 +18,9 @@ import pytest
 
 from tests.cli.helpers import Cli, assert_one_line_error, describe
 
+# Direct mode only: setpriv limits the `vault` process; a daemon reads as itself.
+pytestmark = pytest.mark.direct_only
+
 if shutil.which("setpriv") is None:
     pytest.skip("needs setpriv(1) to drop root's override of file modes", allow_module_level=True)
 

@@ -193,6 +193,7 @@ def test_a_missing_object_is_reported_fails_downloads_and_heals(
         "stdin",
     ],
 )
+@pytest.mark.direct_only  # prlimit limits the `vault` process; a daemon writes the object
 def test_a_full_disk_during_upload_stores_nothing(alice_cli: Cli, src, how: str) -> None:
     """RLIMIT_FSIZE makes writes past 1 MiB fail with EFBIG, root or not (Python ignores
     SIGXFSZ); the vault's small database and token file stay below it."""
@@ -223,6 +224,7 @@ def test_a_full_disk_during_upload_stores_nothing(alice_cli: Cli, src, how: str)
 # -- a killed upload ----------------------------------------------------------------------------
 
 
+@pytest.mark.direct_only  # the killed process's temp file; a daemon discards it (tests/daemon)
 def test_sigkill_during_an_upload_leaves_nothing_half_stored(
     alice_cli: Cli, src, out_dir: Path
 ) -> None:
@@ -337,6 +339,7 @@ _GC_AT_THE_WRONG_MOMENT = textwrap.dedent(
 )
 
 
+@pytest.mark.direct_only  # patches the process that makes the temp file: a daemon makes it
 def test_gc_between_temp_file_creation_and_its_lock_does_not_break_an_upload(
     alice_cli: Cli, src
 ) -> None:

@@ -59,4 +59,5 @@ def connect(
     from vault.client.local import LocalClient
     from vault.core import Vault
 
-    return LocalClient(Vault(place), kind)
+    # the folder the way `choose` found it, but only the default one gets its parents made
+    return LocalClient(Vault(vault_dir), kind)

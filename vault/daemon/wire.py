@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from vault.core import errors
 from vault.core.errors import VaultError
-from vault.core.upkeep import BrokenFile, GcReport, VerifyReport
+from vault.core.upkeep import BrokenFile, GcReport, Unreadable, VerifyReport
 
 DEFAULT_SOCKET = Path("/run/vault/vault.sock")
 
@@ -194,6 +194,7 @@ def verify_report(r: VerifyReport) -> dict[str, Any]:
         "checked": r.checked,
         "corrupt": r.corrupt,
         "missing": r.missing,
+        "unreadable": _unreadable(r.unreadable),
         "broken": rows(r.broken),
         "moved_to": [str(p) for p in r.moved_to],
     }
@@ -201,20 +202,40 @@ def verify_report(r: VerifyReport) -> dict[str, Any]:
 
 def from_verify_report(d: dict[str, Any]) -> VerifyReport:
     return VerifyReport(
-        d["checked"],
-        d["corrupt"],
-        d["missing"],
-        from_rows(BrokenFile, d["broken"]),
-        [Path(p) for p in d["moved_to"]],
+        checked=d["checked"],
+        corrupt=d["corrupt"],
+        missing=d["missing"],
+        unreadable=_from_unreadable(d["unreadable"]),
+        broken=from_rows(BrokenFile, d["broken"]),
+        moved_to=[Path(p) for p in d["moved_to"]],
     )
 
 
 def gc_report(r: GcReport) -> dict[str, Any]:
-    return {"objects": r.objects, "bytes": r.bytes, "temps": [str(p) for p in r.temps]}
+    return {
+        "objects": r.objects,
+        "bytes": r.bytes,
+        "temps": [str(p) for p in r.temps],
+        "skipped": _unreadable(r.skipped),
+    }
 
 
 def from_gc_report(d: dict[str, Any]) -> GcReport:
-    return GcReport(d["objects"], d["bytes"], [Path(p) for p in d["temps"]])
+    return GcReport(
+        objects=d["objects"],
+        bytes=d["bytes"],
+        temps=[Path(p) for p in d["temps"]],
+        skipped=_from_unreadable(d["skipped"]),
+    )
+
+
+def _unreadable(items: list[Unreadable]) -> list[list[str]]:
+    """What upkeep could not read, as [path, reason] pairs (the CLI lists them either way)."""
+    return [[str(u.path), u.reason] for u in items]
+
+
+def _from_unreadable(items: list[list[str]]) -> list[Unreadable]:
+    return [Unreadable(Path(path), reason) for path, reason in items]
 
 
 # -- errors -------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from textual import work
 from textual.app import App
 
 from vault.client import VaultClient
-from vault.core import Vault
 from vault.core.errors import NotLoggedIn, VaultError
 from vault.tui.messages import LoggedIn, LoggedOut
 from vault.tui.screens.files import FilesScreen
@@ -54,19 +53,12 @@ class VaultApp(App[int]):
             self.notify(message.reason, severity="warning", markup=False)
 
 
-def make_app(client: VaultClient | Vault) -> VaultApp:
-    """The app for a client (the CLI and the tests both build it here).
-
-    A bare `Vault` is direct mode, for callers that still open one themselves.
-    """
-    if isinstance(client, Vault):
-        from vault.client.local import LocalClient
-
-        client = LocalClient(client, "tui")
+def make_app(client: VaultClient) -> VaultApp:
+    """The app for a client, direct or daemon (the CLI and the tests both build it here)."""
     return VaultApp(client)
 
 
-def run(client: VaultClient | Vault) -> int:
+def run(client: VaultClient) -> int:
     """Run the TUI until the user quits; returns the process exit code."""
     app = make_app(client)
     app.run()
