@@ -29,7 +29,7 @@ def _url(d: Daemon) -> str:
 def test_http_and_socket_clients_see_the_same_vault(
     daemon_factory: Callable[..., Daemon], tmp_path: Path, src: Callable[[str, bytes], Path]
 ) -> None:
-    d = daemon_factory("--http", "127.0.0.1:0")
+    d = daemon_factory("--http", "127.0.0.1:0", "--accounts", "auto")  # HTTP may register
     url = _url(d)
     alice = AsOsUser(DaemonClient(d.socket), tmp_path / "alice")
     alice.register("alice", ALICE_PW)
@@ -127,3 +127,24 @@ def test_an_http_port_in_use_stops_the_start(tmp_path: Path) -> None:
         f"Cannot listen on 127.0.0.1:{port}: Address already in use"
     )
     assert not (tmp_path / "run" / "s.sock").exists()
+
+
+def test_http_cannot_take_an_os_users_name_or_make_accounts_in_admin_mode(
+    daemon_factory: Callable[..., Daemon],
+) -> None:
+    """Over HTTP nobody is identified by the kernel: an OS user's name is left for that user
+    (else whoever registers it first locks them out of their own account), and in
+    `--accounts admin` mode HTTP makes no accounts at all."""
+    auto = daemon_factory("--http", "127.0.0.1:0", "--accounts", "auto")
+    with httpx.Client(base_url=_url(auto)) as web:
+        r = web.post("/register", json={"username": "root", "password": BOB_PW})
+        assert r.status_code == 400 and "is the name of an OS user here" in r.text
+        r = web.post("/register", json={"username": "Root", "password": BOB_PW})  # any case
+        assert r.status_code == 400
+        r = web.post("/register", json={"username": "no-such-os-user-x", "password": BOB_PW})
+        assert r.text == "Register Success!, Welcome no-such-os-user-x"
+    assert auto.stop() == 0  # one socket path per test: the second daemon takes it over
+    admin = daemon_factory("--http", "127.0.0.1:0", "--accounts", "admin")
+    with httpx.Client(base_url=_url(admin)) as web:
+        r = web.post("/register", json={"username": "no-such-os-user-y", "password": BOB_PW})
+        assert r.status_code == 400 and "Only an admin makes accounts" in r.text

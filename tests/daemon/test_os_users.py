@@ -380,3 +380,29 @@ def test_the_admin_group_manages_accounts_and_others_cannot(
     over = world.call(alice, sock, "upload", path=str(_file(alice, "big", b"x" * 11)))
     assert over["error"] == "OverQuota", over
     assert world.call(alice, sock, "usage")["ok"] == {"files": 0, "bytes": 0, "quota": 10}
+
+
+def test_the_vault_command_as_each_user(world: World, served: tuple[Daemon, Path]) -> None:
+    """The real `vault` command, run by two OS users against the daemon: peer login (no
+    password), upload, share, list, download, status, exactly as the README tells them."""
+    _, sock = served
+    alice, bob = world.alice, world.bob
+
+    def vault(who: OsUser, *args: str | Path) -> str:
+        r = world.run(who, world.python, "-m", "vault", *args, "--socket", sock)
+        assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return r.stdout
+
+    data = os.urandom(1 << 20)
+    _file(alice, "report.bin", data)
+    assert vault(bob, "whoami").strip() == bob.name  # his first use makes his account
+    assert "Uploaded report.bin" in vault(alice, "upload", alice.home / "report.bin")
+    assert f"with {bob.name}" in vault(alice, "share", "report.bin", bob.name)
+    listed = vault(bob, "ls")
+    assert "Shared with you" in listed and f"report.bin  from {alice.name}" in listed
+    assert "Your files" not in listed
+    vault(bob, "download", "report.bin", "-o", bob.home)
+    got = bob.home / "report.bin"
+    assert got.read_bytes() == data and os.stat(got).st_uid == bob.uid
+    status = vault(bob, "status")
+    assert "mode: daemon" in status and f"user: {bob.name}" in status

@@ -138,6 +138,21 @@ def check_register(peer: Peer, username: str, mode: str) -> None:
         )
 
 
+def check_register_unidentified(username: str, mode: str) -> None:
+    """May someone the kernel does not identify (HTTP beside the daemon) register `username`?
+
+    Only names no OS user has: an OS user's name is theirs, made by their first use of the
+    socket, so nobody can take it first and lock them out of their own account.
+    """
+    if mode == ADMIN:
+        raise NotPermitted("Only an admin makes accounts on this vault; ask one")
+    if _os_owner(username) is not None:
+        raise NotPermitted(
+            f"{username!r} is the name of an OS user here: that user gets it by running vault "
+            "on this machine (then `vault passwd` for HTTP); register another name"
+        )
+
+
 def _os_owner(username: str) -> int | None:
     """The uid of the OS user whose name is `username` ignoring case, if any."""
     key = username.lower()

@@ -254,7 +254,7 @@ def run(
         raise
     name = listener.getsockname() or str(socket_path)
     if web is not None:
-        web.start(v)
+        web.start(v, accounts)
         name = f"{name} and {web.url}"
     sys.stderr.write(
         f"vault daemon: serving {vault_dir} on {name} as uid {os.getuid()} (pid {os.getpid()})\n"

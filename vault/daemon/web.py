@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 
+from vault.core import peers
 from vault.core.errors import VaultUnavailable
 from vault.core.vault import Vault
 from vault.http.app import make_app
@@ -43,8 +44,14 @@ class Web:
         self._server: HttpServer | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self, v: Vault) -> None:
-        self._server = HttpServer(make_app(v, allowed_hosts=self.allowed), self.limits)
+    def start(self, v: Vault, accounts: str) -> None:
+        """Serve `v`; HTTP registrations follow the daemon's rule for OS users' names."""
+        app = make_app(
+            v,
+            allowed_hosts=self.allowed,
+            register_check=lambda name: peers.check_register_unidentified(name, accounts),
+        )
+        self._server = HttpServer(app, self.limits)
         self._thread = threading.Thread(
             target=self._server.serve_on, args=(self.sock,), name="vault-http", daemon=True
         )

@@ -223,6 +223,9 @@ async def register(request: Request) -> Response:
         username = field_str(data, "username")
         password = field_str(data, "password")
         client = _client_of(request)
+        check = request.app.state.register_check
+        if check is not None:
+            check(username)
         try:
             user = users.register(vault_of(request), username, password, client=client)
         except UsernameTaken:
@@ -406,9 +409,15 @@ async def on_crash(request: Request, exc: Exception) -> Response:
 
 
 def make_app(
-    v: Vault, *, max_upload: int | None = None, allowed_hosts: Iterable[str] = ()
+    v: Vault,
+    *,
+    max_upload: int | None = None,
+    allowed_hosts: Iterable[str] = (),
+    register_check: Callable[[str], None] | None = None,
 ) -> Starlette:
-    """The ASGI app for one vault. `allowed_hosts` adds Host names beyond the loopback ones."""
+    """The ASGI app for one vault. `allowed_hosts` adds Host names beyond the loopback ones;
+    `register_check(username)` may refuse a registration (the daemon's rule for OS users' names).
+    """
     post = ["POST"]
     routes = [
         Route("/login", login, methods=post),
@@ -435,6 +444,7 @@ def make_app(
     )
     app.state.vault = v
     app.state.max_upload = max_upload
+    app.state.register_check = register_check
     app.state.transfers = set()
     app.state.argon2_gate = anyio.Semaphore(max(2, os.cpu_count() or 2))
     return app
