@@ -25,7 +25,7 @@ import pwd
 import sqlite3
 from dataclasses import dataclass
 
-from vault.core import clock, events, users
+from vault.core import users
 from vault.core.db import write
 from vault.core.errors import NotLoggedIn, NotPermitted
 from vault.core.models import User
@@ -116,12 +116,7 @@ def _by_name(v: Vault, name: str) -> tuple[int, str, int] | None:
 def _create(v: Vault, name: str) -> tuple[int, str, int] | None:
     try:
         with write(v.db) as db:
-            cur = db.execute(
-                "INSERT INTO users (username, username_key, password_hash, created_at, peer)"
-                " VALUES (?, ?, ?, ?, 1)",
-                [name, name.lower(), PEER_HASH, clock.iso()],
-            )
-            events.record(db, cur.lastrowid, "register", detail="peer")
+            users.insert_account(db, name, PEER_HASH, peer=True)
     except sqlite3.IntegrityError:
         pass  # made meanwhile by another connection of the same OS user (or taken: see caller)
     return _by_name(v, name)

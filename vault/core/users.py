@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from sqlite_utils import Database
+
 from vault.core import clock, events, throttle
 from vault.core.db import write
 from vault.core.errors import (
@@ -38,17 +40,24 @@ def register(v: Vault, username: str, password: str, client: Client | None = Non
     hashed = v.hasher.hash(password)  # slow on purpose: outside the write lock
     try:
         with write(v.db) as db:
-            cur = db.execute(
-                "INSERT INTO users (username, username_key, password_hash, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                [username, username.lower(), hashed, clock.iso()],
-            )
-            user = User(cur.lastrowid or 0, username)
-            events.record(db, user.id, "register")
+            user = insert_account(db, username, hashed)
             if client is not None:
                 throttle.trust(db, client, user.id)
     except sqlite3.IntegrityError:
         raise UsernameTaken(username) from None
+    return user
+
+
+def insert_account(db: Database, username: str, password_hash: str, *, peer: bool = False) -> User:
+    """The one way an account row is written (in the caller's write transaction): the name
+    unique ignoring case (sqlite3.IntegrityError if taken), and its "register" event."""
+    cur = db.execute(
+        "INSERT INTO users (username, username_key, password_hash, created_at, peer)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [username, username.lower(), password_hash, clock.iso(), int(peer)],
+    )
+    user = User(cur.lastrowid or 0, username)
+    events.record(db, user.id, "register", detail="peer" if peer else None)
     return user
 
 
